@@ -1,0 +1,26 @@
+# hello-cluster: a C FastCGI responder behind nginx, one small image, EKS and ECS Fargate.
+# `make help` lists the targets. Area-specific targets live in mk/*.mk.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+# Debian and npm packages the tests need; mk/*.mk files add their own.
+APT_PACKAGES := build-essential pkg-config libfcgi-dev check nginx-light wrk valgrind clang \
+                libclang-rt-14-dev shellcheck yamllint python3 curl
+NPM_PACKAGES :=
+# Test and benchmark targets that `make test` / `make bench` run, in order; mk/*.mk files append.
+TEST_TARGETS := test-unit test-integration test-fault test-sanitize test-valgrind
+BENCH_TARGETS := bench-stack
+
+include $(sort $(wildcard mk/*.mk))
+
+##@ General
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
+	  /^[a-zA-Z0-9_.-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
