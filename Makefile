@@ -14,6 +14,8 @@ NPM_PACKAGES :=
 # Test and benchmark targets that `make test` / `make bench` run, in order; mk/*.mk files append.
 TEST_TARGETS := test-unit test-integration test-fault test-sanitize test-valgrind
 BENCH_TARGETS := bench-stack
+# Static checks that `make lint` runs; mk/*.mk files append.
+LINT_TARGETS := lint-c lint-shell
 
 include $(sort $(wildcard mk/*.mk))
 
@@ -24,3 +26,18 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
 	  /^[a-zA-Z0-9_.-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
 	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## Install the Debian and npm packages the tests need (root on Debian; otherwise names what is missing)
+	@scripts/deps.sh "$(APT_PACKAGES)"
+
+.PHONY: test
+test: deps ## Run every test suite (what CI runs)
+	@scripts/run-suites.sh $(TEST_TARGETS)
+
+.PHONY: lint
+lint: $(LINT_TARGETS) ## Run every static check
+
+.PHONY: bench
+bench: ## Run the benchmarks and print numbers and ratios (not a test)
+	@for t in $(BENCH_TARGETS); do $(MAKE) --no-print-directory $$t; done
