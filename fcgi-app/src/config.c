@@ -1,0 +1,110 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+/* Parses a decimal integer in [min, max] from NAME, or keeps *value when NAME is unset.
+ * Returns 0, or -1 with a message in err. */
+static int int_var(hello_getenv_fn get, const char *name, int min, int max, int *value, char *err, size_t err_size)
+{
+    const char *s = get(name);
+    char *end;
+    long v;
+
+    if (s == NULL) return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max || s[0] == '+' || s[0] == ' ') {
+        snprintf(err, err_size, "%s must be an integer from %d to %d, got \"%.40s\"", name, min, max, s);
+        return -1;
+    }
+    *value = (int)v;
+    return 0;
+}
+
+/* Copies NAME into out (size out_size) when set. Returns 0, or -1 with a message. */
+static int str_var(hello_getenv_fn get, const char *name, char *out, size_t out_size, int must_be_absolute,
+                   char *err, size_t err_size)
+{
+    const char *s = get(name);
+
+    if (s == NULL) return 0;
+    if (*s == '\0' || strlen(s) >= out_size) {
+        snprintf(err, err_size, "%s must be a non-empty path shorter than %zu bytes", name, out_size);
+        return -1;
+    }
+    if (must_be_absolute && s[0] != '/') {
+        snprintf(err, err_size, "%s must be an absolute path, got \"%.40s\"", name, s);
+        return -1;
+    }
+    memcpy(out, s, strlen(s) + 1);
+    return 0;
+}
+
+int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *err, size_t err_size)
+{
+    const char *s;
+    struct in_addr addr;
+
+    if (cpus < 1) cpus = 1;
+    if (cpus > HELLO_MAX_WORKERS) cpus = HELLO_MAX_WORKERS;
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->listen_address, "0.0.0.0");
+    cfg->port = 8080;
+    cfg->metrics_port = 9090;
+    cfg->workers = cpus;
+    cfg->nginx_workers = cpus;
+    cfg->grace_seconds = 20;
+    cfg->shutdown_delay_seconds = 0;
+    cfg->log_level = HELLO_LOG_INFO;
+    strcpy(cfg->runtime_dir, "/tmp");
+    strcpy(cfg->nginx_bin, "/usr/sbin/nginx");
+    strcpy(cfg->nginx_template, "/etc/hello/nginx.conf.template");
+
+    if (int_var(get, "PORT", 1, 65535, &cfg->port, err, err_size) < 0) return -1;
+    if (int_var(get, "METRICS_PORT", 1, 65535, &cfg->metrics_port, err, err_size) < 0) return -1;
+    if (cfg->port == cfg->metrics_port) {
+        snprintf(err, err_size, "METRICS_PORT must differ from PORT (both are %d)", cfg->port);
+        return -1;
+    }
+    if (int_var(get, "WORKERS", 1, HELLO_MAX_WORKERS, &cfg->workers, err, err_size) < 0) return -1;
+    if (int_var(get, "NGINX_WORKERS", 1, HELLO_MAX_WORKERS, &cfg->nginx_workers, err, err_size) < 0) return -1;
+    if (int_var(get, "GRACE_SECONDS", 1, 3600, &cfg->grace_seconds, err, err_size) < 0) return -1;
+    if (int_var(get, "SHUTDOWN_DELAY_SECONDS", 0, 3600, &cfg->shutdown_delay_seconds, err, err_size) < 0) return -1;
+    if (cfg->shutdown_delay_seconds >= cfg->grace_seconds) {
+        snprintf(err, err_size, "SHUTDOWN_DELAY_SECONDS (%d) must be less than GRACE_SECONDS (%d)",
+                 cfg->shutdown_delay_seconds, cfg->grace_seconds);
+        return -1;
+    }
+    s = get("LOG_LEVEL");
+    if (s != NULL && hello_log_level_parse(s, &cfg->log_level) < 0) {
+        snprintf(err, err_size, "LOG_LEVEL must be one of debug, info, warn, error, got \"%.40s\"", s);
+        return -1;
+    }
+    s = get("LISTEN_ADDRESS");
+    if (s != NULL) {
+        if (strlen(s) >= sizeof cfg->listen_address || inet_pton(AF_INET, s, &addr) != 1) {
+            snprintf(err, err_size, "LISTEN_ADDRESS must be an IPv4 address such as 0.0.0.0, got \"%.40s\"", s);
+            return -1;
+        }
+        strcpy(cfg->listen_address, s);
+    }
+    if (str_var(get, "RUNTIME_DIR", cfg->runtime_dir, sizeof cfg->runtime_dir, 1, err, err_size) < 0) return -1;
+    if (str_var(get, "NGINX_BIN", cfg->nginx_bin, sizeof cfg->nginx_bin, 1, err, err_size) < 0) return -1;
+    if (str_var(get, "NGINX_TEMPLATE", cfg->nginx_template, sizeof cfg->nginx_template, 0, err, err_size) < 0)
+        return -1;
+    s = get("HELLO_TEST_DISABLE_RESTART");
+    if (s != NULL) {
+        if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
+            snprintf(err, err_size, "HELLO_TEST_DISABLE_RESTART must be 0 or 1, got \"%.40s\"", s);
+            return -1;
+        }
+        cfg->disable_restart = s[0] == '1';
+    }
+    return 0;
+}

@@ -1,0 +1,35 @@
+#ifndef HELLO_CONFIG_H_
+#define HELLO_CONFIG_H_
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "log.h"
+
+/* Configuration, read only from environment variables and validated once at start-up. */
+
+#define HELLO_RUNTIME_DIR_MAX 64 /* leaves room for "/hello.XXXXXX/worker-NN.sock" in sun_path */
+
+typedef struct {
+    char listen_address[16];            /* LISTEN_ADDRESS, IPv4 literal, default 0.0.0.0 */
+    int port;                           /* PORT, default 8080 */
+    int metrics_port;                   /* METRICS_PORT, default 9090 */
+    int workers;                        /* WORKERS, default: CPUs this process may run on */
+    int nginx_workers;                  /* NGINX_WORKERS, default: same as the CPU count */
+    int grace_seconds;                  /* GRACE_SECONDS, default 20 */
+    int shutdown_delay_seconds;         /* SHUTDOWN_DELAY_SECONDS, default 0 */
+    hello_log_level log_level;          /* LOG_LEVEL, default info */
+    char runtime_dir[HELLO_RUNTIME_DIR_MAX]; /* RUNTIME_DIR, default /tmp */
+    char nginx_bin[PATH_MAX];           /* NGINX_BIN, default /usr/sbin/nginx */
+    char nginx_template[PATH_MAX];      /* NGINX_TEMPLATE, default /etc/hello/nginx.conf.template */
+    int disable_restart;                /* HELLO_TEST_DISABLE_RESTART=1: tests only */
+} hello_config;
+
+/* Reads a variable; NULL when unset. getenv in production, a table in tests. */
+typedef const char *(*hello_getenv_fn)(const char *name);
+
+/* Fills cfg from the environment. cpus is the default for WORKERS and NGINX_WORKERS.
+ * Returns 0, or -1 with a one-line message naming the variable in err. */
+int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *err, size_t err_size);
+
+#endif /* HELLO_CONFIG_H_ */

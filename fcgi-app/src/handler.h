@@ -1,0 +1,58 @@
+#ifndef HELLO_HANDLER_H_
+#define HELLO_HANDLER_H_
+
+#include <stddef.h>
+
+#include "name.h"
+
+/* The pure core: from (method, path, query, listener, draining) to a response. No I/O. */
+
+typedef enum {
+    HELLO_ROUTE_HELLO = 0, /* /      */
+    HELLO_ROUTE_BYE,       /* /bye   */
+    HELLO_ROUTE_HEALTHZ,   /* /healthz */
+    HELLO_ROUTE_READYZ,    /* /readyz  */
+    HELLO_ROUTE_METRICS,   /* /metrics, internal listener only */
+    HELLO_ROUTE_UNKNOWN,
+    HELLO_ROUTE_COUNT
+} hello_route;
+
+typedef struct {
+    const char *method;   /* REQUEST_METHOD; NULL is treated as unknown */
+    const char *path;     /* decoded, normalised path (nginx $document_uri) */
+    const char *query;    /* raw query string, may be NULL */
+    int internal;         /* 1 when the request came through the internal (metrics) listener */
+    int draining;         /* 1 once shutdown has begun */
+} hello_request;
+
+#define HELLO_BODY_MAX (HELLO_NAME_MAX_BYTES + 64)
+
+typedef struct {
+    int status;               /* HTTP status code */
+    hello_route route;
+    int head;                 /* HEAD: send headers only */
+    int wants_metrics;        /* the body is the metrics exposition, rendered by the caller */
+    const char *allow;        /* Allow header value, or NULL */
+    char body[HELLO_BODY_MAX];
+    size_t body_len;
+} hello_response;
+
+#define HELLO_CONTENT_TYPE "text/plain; charset=utf-8"
+#define HELLO_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Fills res for req. Never fails: every input maps to some HTTP response. */
+void hello_handle(const hello_request *req, hello_response *res);
+
+/* Maps a path to its route (exact match). */
+hello_route hello_route_of(const char *path, int internal);
+
+/* Name of a route, for metrics labels and logs. */
+const char *hello_route_name(hello_route route);
+
+/* Writes the FastCGI response head (Status, Content-Type, Content-Length, ...) and, unless
+ * res->head, the body into out. body/body_len override res->body when non-NULL (metrics).
+ * Returns the number of bytes written, or -1 when out is too small. */
+long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out,
+                           size_t out_size);
+
+#endif /* HELLO_HANDLER_H_ */

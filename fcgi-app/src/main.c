@@ -1,0 +1,152 @@
+/* hello: a FastCGI responder behind nginx. main() only wires configuration and the mode. */
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "healthcheck.h"
+#include "master.h"
+
+#ifndef HELLO_VERSION
+#define HELLO_VERSION "dev"
+#endif
+#ifndef HELLO_COMMIT
+#define HELLO_COMMIT "unknown"
+#endif
+
+#define TEMPLATE_MAX (64 * 1024)
+#define UNPRIVILEGED_ID 65534 /* nobody */
+
+static const char usage[] = "usage: hello [--healthcheck | --version | --help]\n"
+                            "Runs nginx and the FastCGI workers; configured only through environment variables:\n"
+                            "  PORT METRICS_PORT LISTEN_ADDRESS WORKERS NGINX_WORKERS GRACE_SECONDS\n"
+                            "  SHUTDOWN_DELAY_SECONDS LOG_LEVEL RUNTIME_DIR NGINX_BIN NGINX_TEMPLATE\n";
+
+static const char *env(const char *name)
+{
+    return getenv(name);
+}
+
+static int cpu_count(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static double wall_seconds(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Reads the whole template into a new buffer. Returns NULL with a log line on failure. */
+static char *read_template(const hello_app *app)
+{
+    FILE *f = fopen(app->cfg.nginx_template, "r");
+    char *buf = malloc(TEMPLATE_MAX);
+    size_t n = 0;
+
+    if (f == NULL || buf == NULL) goto fail;
+    n = fread(buf, 1, TEMPLATE_MAX - 1, f);
+    if (ferror(f) || !feof(f)) goto fail;
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+fail:
+    hello_log(&app->log, HELLO_LOG_ERROR, "cannot read the nginx template (NGINX_TEMPLATE)", "path",
+              app->cfg.nginx_template);
+    if (f != NULL) fclose(f);
+    free(buf);
+    return NULL;
+}
+
+/* Started as root (a bare `docker run --user 0`, a CI shell): run everything as nobody, so nginx
+ * never switches users and every process can reach the sockets. Standard output and error that
+ * are pipes are handed over too, as container runtimes do, so nginx can open /dev/stdout. */
+static int drop_root(const hello_app *app)
+{
+    if (geteuid() != 0) return 0;
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat st;
+
+        if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+            if (fchown(fd, UNPRIVILEGED_ID, UNPRIVILEGED_ID) < 0) return -1;
+    }
+    if (setgroups(0, NULL) < 0 || setgid(UNPRIVILEGED_ID) < 0 || setuid(UNPRIVILEGED_ID) < 0) {
+        hello_log(&app->log, HELLO_LOG_ERROR, "started as root and cannot drop privileges", "error", strerror(errno));
+        return -1;
+    }
+    hello_log(&app->log, HELLO_LOG_WARN, "started as root: running as uid 65534 (nobody)", NULL, NULL);
+    return 0;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static hello_app app;
+    char err[256];
+    char *tpl;
+    int status;
+
+    app.log = (hello_logger){.level = HELLO_LOG_INFO, .fd = 2, .component = "master"};
+    app.build = (hello_build_info){.version = HELLO_VERSION, .commit = HELLO_COMMIT};
+    app.title = argv[0];
+    app.title_size = strlen(argv[0]);
+
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("hello %s (%s)\n", HELLO_VERSION, HELLO_COMMIT);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--healthcheck") != 0)) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (hello_config_load(&app.cfg, env, cpu_count(), err, sizeof err) < 0) {
+        hello_log(&app.log, HELLO_LOG_ERROR, "invalid configuration", "error", err);
+        return 2;
+    }
+    if (argc == 2) return hello_healthcheck(&app.cfg);
+
+    app.log.level = app.cfg.log_level;
+    raise_fd_limit();
+    tpl = read_template(&app);
+    if (tpl == NULL) return 2;
+    if (drop_root(&app) < 0) {
+        free(tpl);
+        return 2;
+    }
+    app.metrics = hello_metrics_create(app.cfg.workers, wall_seconds());
+    if (app.metrics == NULL) {
+        hello_log(&app.log, HELLO_LOG_ERROR, "cannot allocate shared memory", "error", strerror(errno));
+        free(tpl);
+        return 2;
+    }
+    status = hello_master_run(&app, tpl);
+    free(tpl);
+    hello_metrics_destroy(app.metrics);
+    return status;
+}

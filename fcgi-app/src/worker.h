@@ -1,0 +1,11 @@
+#ifndef HELLO_WORKER_H_
+#define HELLO_WORKER_H_
+
+#include "app.h"
+
+/* A FastCGI worker process: serves every connection nginx opens on its socket, one request at a
+ * time per connection, with keep-alive, from a single epoll loop (libfcgi's re-entrant API does
+ * the protocol). Runs in a forked child until SIGTERM. Returns the process exit status. */
+int hello_worker_run(hello_app *app, int index);
+
+#endif /* HELLO_WORKER_H_ */

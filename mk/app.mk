@@ -1,0 +1,85 @@
+##@ Responder (fcgi-app/, nginx/)
+
+CC ?= cc
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILD_DIR ?= build
+PORT ?= 8080
+
+APP_SRC := $(filter-out fcgi-app/src/main.c,$(wildcard fcgi-app/src/*.c))
+APP_HDR := $(wildcard fcgi-app/src/*.h)
+UNIT_TESTS := $(patsubst fcgi-app/tests/%.c,%,$(wildcard fcgi-app/tests/check_*.c))
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+APP_CFLAGS := $(WARN) -O2 -g -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
+              -DHELLO_VERSION='"$(VERSION)"' -DHELLO_COMMIT='"$(COMMIT)"'
+APP_LDFLAGS := -pie -Wl,-z,relro,-z,now
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+# $(call build_variant,dir,cflags,ldflags)
+define build_variant
+$(1)/hello: fcgi-app/src/main.c $(APP_SRC) $(APP_HDR) | $(1)/
+	$$(CC) $(2) $(APP_SRC) fcgi-app/src/main.c -o $$@ $(3) -lfcgi
+$(1)/check_%: fcgi-app/tests/check_%.c $(APP_SRC) $(APP_HDR) | $(1)/
+	$$(CC) $(2) -Ifcgi-app/src $$< $(APP_SRC) -o $$@ $(3) -lfcgi $$(CHECK_LIBS)
+endef
+$(eval $(call build_variant,$(BUILD_DIR),$(APP_CFLAGS),$(APP_LDFLAGS)))
+$(eval $(call build_variant,$(BUILD_DIR)/san,$(WARN) -D_GNU_SOURCE $(SAN_FLAGS),-fsanitize=address,undefined))
+
+%/:
+	@mkdir -p $@
+
+.PHONY: build
+build: $(BUILD_DIR)/hello ## Build the responder (build/hello)
+
+.PHONY: run
+run: build ## Run nginx + responder in the foreground on http://127.0.0.1:$(PORT) (no Docker, no root)
+	PORT=$(PORT) LISTEN_ADDRESS=$${LISTEN_ADDRESS:-127.0.0.1} NGINX_TEMPLATE=$(CURDIR)/nginx/nginx.conf.template \
+	  exec $(BUILD_DIR)/hello
+
+.PHONY: test-unit
+test-unit: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Check unit tests of the pure modules
+	@for t in $^; do echo "== $$t"; CK_FORK=no $$t; done
+
+.PHONY: test-integration
+test-integration: build ## HTTP contract tests against real nginx + responder on free loopback ports
+	python3 tests/integration/contract.py --binary $(BUILD_DIR)/hello
+
+.PHONY: test-fault
+test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, nginx death
+	python3 tests/integration/faults.py --binary $(BUILD_DIR)/hello
+
+.PHONY: test-sanitize
+test-sanitize: $(BUILD_DIR)/san/hello $(addprefix $(BUILD_DIR)/san/,$(UNIT_TESTS)) ## Unit + integration tests under ASan and UBSan
+	@for t in $(addprefix $(BUILD_DIR)/san/,$(UNIT_TESTS)); do echo "== $$t"; CK_FORK=no $$t; done
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  python3 tests/integration/contract.py --binary $(BUILD_DIR)/san/hello --sanitized
+
+.PHONY: test-valgrind
+test-valgrind: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Unit tests under valgrind: no leaks, no errors
+	@for t in $^; do echo "== valgrind $$t"; CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
+	  --errors-for-leak-kinds=all --show-leak-kinds=all $$t; done
+
+.PHONY: fuzz
+fuzz: ## libFuzzer over the request handler (FUZZ_SECONDS ?= 600)
+	@mkdir -p $(BUILD_DIR)/fuzz-corpus
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ifcgi-app/src \
+	  fcgi-app/fuzz/fuzz_handler.c $(filter-out fcgi-app/src/worker.c fcgi-app/src/master.c,$(APP_SRC)) \
+	  -o $(BUILD_DIR)/fuzz_handler
+	$(BUILD_DIR)/fuzz_handler -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 \
+	  $(BUILD_DIR)/fuzz-corpus fcgi-app/fuzz/seeds
+
+.PHONY: lint-c
+lint-c: ## Static checks of the C sources (cppcheck when installed, and the -Werror build)
+	$(MAKE) --no-print-directory build
+	@if command -v cppcheck >/dev/null; then cppcheck --quiet --error-exitcode=1 --std=c11 \
+	  --enable=warning,portability --inline-suppr fcgi-app/src; else echo "lint-c: cppcheck not installed (apt-get install cppcheck)" >&2; exit 1; fi
+
+.PHONY: bench-stack
+bench-stack: build ## wrk: nginx return vs full stack vs node:http vs Express+helmet; RSS/PSS
+	tests/bench/bench.sh $(BUILD_DIR)/hello
+
+.PHONY: clean
+clean: ## Remove build outputs
+	rm -rf $(BUILD_DIR)
