@@ -1,0 +1,162 @@
+# hello-cluster on AWS: one network and one registry shared by an EKS side and
+# an ECS Fargate side, both behind one load balancer whose listener splits
+# traffic between them by weight.
+
+data "aws_region" "current" {}
+
+locals {
+  edge_enabled = var.deploy_ecs || var.deploy_eks
+
+  # Null: half each with both sides, otherwise everything to the side that exists.
+  ecs_traffic_percent = var.ecs_traffic_percent != null ? var.ecs_traffic_percent : (
+    var.deploy_ecs && var.deploy_eks ? 50 : (var.deploy_ecs ? 100 : 0)
+  )
+
+  fargate_architecture = var.image_architecture == "arm64" ? "ARM64" : "X86_64"
+  node_ami_type = var.eks_node_ami_type != null ? var.eks_node_ami_type : (
+    var.image_architecture == "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD"
+  )
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name                     = var.name
+  vpc_cidr                 = var.vpc_cidr
+  az_count                 = var.az_count
+  single_nat_gateway       = var.single_nat_gateway
+  flow_logs_enabled        = var.flow_logs_enabled
+  flow_logs_retention_days = var.log_retention_days
+  eks_cluster_name         = var.deploy_eks ? var.name : null
+}
+
+module "registry" {
+  source = "./modules/registry"
+
+  name         = var.name
+  keep_images  = var.ecr_keep_images
+  force_delete = var.ecr_force_delete
+}
+
+module "edge" {
+  source = "./modules/edge"
+  count  = local.edge_enabled ? 1 : 0
+
+  name                 = var.name
+  vpc_id               = module.network.vpc_id
+  vpc_cidr             = module.network.vpc_cidr
+  public_subnet_ids    = module.network.public_subnet_ids
+  ingress_cidrs        = var.alb_ingress_cidrs
+  certificate_arn      = var.certificate_arn
+  ssl_policy           = var.ssl_policy
+  ecs_enabled          = var.deploy_ecs
+  eks_enabled          = var.deploy_eks
+  ecs_traffic_percent  = local.ecs_traffic_percent
+  app_port             = var.app_port
+  eks_node_port        = var.eks_node_port
+  health_check_path    = "/readyz"
+  deregistration_delay = var.deregistration_delay
+}
+
+module "ecs" {
+  source = "./modules/ecs"
+  count  = var.deploy_ecs ? 1 : 0
+
+  name                     = var.name
+  task_definition_template = "${path.module}/../ecs-taskdef/taskdef.json.tftpl"
+  image                    = "${module.registry.repository_url}:${var.image_tag}"
+  repository_arn           = module.registry.repository_arn
+
+  vpc_id                  = module.network.vpc_id
+  private_subnet_ids      = module.network.private_subnet_ids
+  alb_security_group_id   = module.edge[0].security_group_id
+  target_group_arn        = module.edge[0].ecs_target_group_arn
+  target_group_arn_suffix = module.edge[0].ecs_target_group_arn_suffix
+  alb_arn_suffix          = module.edge[0].alb_arn_suffix
+  listener_arn            = coalesce(module.edge[0].https_listener_arn, module.edge[0].http_listener_arn)
+
+  cpu              = var.ecs_cpu
+  memory           = var.ecs_memory
+  cpu_architecture = local.fargate_architecture
+  app_port         = var.app_port
+  metrics_port     = var.metrics_port
+  grace_seconds    = var.app_grace_seconds
+  stop_timeout     = var.ecs_stop_timeout
+  log_level        = var.app_log_level
+  workers          = var.app_workers
+
+  log_retention_days                = var.log_retention_days
+  fargate_base                      = var.ecs_fargate_base
+  fargate_weight                    = var.ecs_fargate_weight
+  fargate_spot_weight               = var.ecs_fargate_spot_weight
+  min_capacity                      = var.ecs_min_capacity
+  max_capacity                      = var.ecs_max_capacity
+  cpu_target_percent                = var.ecs_cpu_target_percent
+  requests_per_target               = var.ecs_requests_per_target
+  health_check_grace_period_seconds = var.ecs_health_check_grace_period_seconds
+}
+
+module "eks" {
+  source = "./modules/eks"
+  count  = var.deploy_eks ? 1 : 0
+
+  name                         = var.name
+  kubernetes_version           = var.eks_kubernetes_version
+  vpc_id                       = module.network.vpc_id
+  private_subnet_ids           = module.network.private_subnet_ids
+  endpoint_public_access_cidrs = var.eks_endpoint_public_access_cidrs
+  admin_principal_arns         = var.eks_admin_principal_arns
+  grant_caller_admin           = var.eks_grant_caller_admin
+  cluster_log_types            = var.eks_cluster_log_types
+  log_retention_days           = var.log_retention_days
+
+  node_ami_type       = local.node_ami_type
+  node_instance_types = var.eks_node_instance_types
+  node_min_size       = var.eks_node_min_size
+  node_max_size       = var.eks_node_max_size
+  node_desired_size   = var.eks_node_desired_size
+  node_disk_size      = var.eks_node_disk_size
+
+  alb_security_group_id = module.edge[0].security_group_id
+  target_group_arn      = module.edge[0].eks_target_group_arn
+  node_port             = var.eks_node_port
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+  count  = local.edge_enabled ? 1 : 0
+
+  name           = var.name
+  alb_arn_suffix = module.edge[0].alb_arn_suffix
+  target_groups = merge(
+    var.deploy_ecs ? { ecs = module.edge[0].ecs_target_group_arn_suffix } : {},
+    var.deploy_eks ? { eks = module.edge[0].eks_target_group_arn_suffix } : {},
+  )
+  ecs_service = var.deploy_ecs ? {
+    cluster_name = module.ecs[0].cluster_name
+    service_name = module.ecs[0].service_name
+  } : null
+
+  alarm_email                   = var.alarm_email
+  error_threshold               = var.alarm_5xx_per_minute
+  p99_latency_threshold_seconds = var.alarm_p99_seconds
+  utilization_threshold_percent = var.alarm_utilization_percent
+}
+
+module "github_oidc" {
+  source = "./modules/github-oidc"
+  count  = var.github_oidc_enabled ? 1 : 0
+
+  name                  = var.name
+  repository            = var.github_repository
+  branch                = var.github_branch
+  environment           = var.github_environment
+  existing_provider_arn = var.github_existing_provider_arn
+}
+
+check "github_oidc_has_repository" {
+  assert {
+    condition     = !var.github_oidc_enabled || var.github_repository != null
+    error_message = "github_oidc_enabled needs github_repository (owner/name)."
+  }
+}

@@ -1,0 +1,313 @@
+# The ECS Fargate side: a cluster, the task definition rendered from the
+# shared template, least-privilege roles, and a service in private subnets
+# behind the shared load balancer, scaled on CPU and on requests per target.
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  log_group_name = "/ecs/${var.name}"
+  container_name = "hello"
+
+  task_definition_json = templatefile(var.task_definition_template, {
+    family                 = var.name
+    image                  = var.image
+    container_name         = local.container_name
+    cpu                    = var.cpu
+    memory                 = var.memory
+    cpu_architecture       = var.cpu_architecture
+    execution_role_arn     = aws_iam_role.execution.arn
+    task_role_arn          = aws_iam_role.task.arn
+    log_group_name         = local.log_group_name
+    aws_region             = data.aws_region.current.name
+    app_port               = var.app_port
+    metrics_port           = var.metrics_port
+    grace_seconds          = var.grace_seconds
+    shutdown_delay_seconds = 0
+    stop_timeout           = var.stop_timeout
+    log_level              = var.log_level
+    workers                = var.workers
+  })
+  task_definition = jsondecode(local.task_definition_json)
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = var.fargate_weight
+    base              = var.fargate_base
+  }
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+}
+
+# ------------------------------------------------------------------ roles
+# Both roles trust ECS tasks of this account only (confused-deputy guard).
+# The names carry the stack's prefix: the account-wide "ecsTaskExecutionRole"
+# is left alone.
+
+data "aws_iam_policy_document" "assume_by_ecs_tasks" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name_prefix        = "${substr(var.name, 0, 20)}-exec-"
+  description        = "ECS agent of ${var.name}: pulls the image and writes the task logs"
+  assume_role_policy = data.aws_iam_policy_document.assume_by_ecs_tasks.json
+}
+
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "PullThisRepository"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+    ]
+    resources = [var.repository_arn]
+  }
+
+  statement {
+    sid       = "WriteTaskLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "pull-image-write-logs"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+# The application calls no AWS API, so its task role has no permissions.
+resource "aws_iam_role" "task" {
+  name_prefix        = "${substr(var.name, 0, 20)}-task-"
+  description        = "Application of ${var.name}; deliberately without permissions"
+  assume_role_policy = data.aws_iam_policy_document.assume_by_ecs_tasks.json
+}
+
+# ---------------------------------------------------------- task definition
+# Every field comes from the shared template, the same JSON the deploy flow
+# registers with a new image.
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = local.task_definition.family
+  network_mode             = local.task_definition.networkMode
+  requires_compatibilities = local.task_definition.requiresCompatibilities
+  cpu                      = local.task_definition.cpu
+  memory                   = local.task_definition.memory
+  execution_role_arn       = local.task_definition.executionRoleArn
+  task_role_arn            = local.task_definition.taskRoleArn
+  container_definitions    = jsonencode(local.task_definition.containerDefinitions)
+
+  runtime_platform {
+    cpu_architecture        = local.task_definition.runtimePlatform.cpuArchitecture
+    operating_system_family = local.task_definition.runtimePlatform.operatingSystemFamily
+  }
+
+  dynamic "volume" {
+    for_each = local.task_definition.volumes
+
+    content {
+      name = volume.value.name
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.stop_timeout > var.grace_seconds && var.stop_timeout <= 120
+      error_message = "stop_timeout must exceed grace_seconds (the drain must finish before SIGKILL) and be at most 120 (the Fargate limit)."
+    }
+  }
+}
+
+# --------------------------------------------------------------- service
+
+resource "aws_security_group" "tasks" {
+  name_prefix = "${var.name}-tasks-"
+  description = "Tasks of ${var.name}: app port from the load balancer only"
+  vpc_id      = var.vpc_id
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
+  security_group_id            = aws_security_group.tasks.id
+  description                  = "App port from the load balancer"
+  ip_protocol                  = "tcp"
+  from_port                    = var.app_port
+  to_port                      = var.app_port
+  referenced_security_group_id = var.alb_security_group_id
+}
+
+# Image pulls (ECR, S3 layers) and log delivery go over HTTPS through NAT.
+resource "aws_vpc_security_group_egress_rule" "https" {
+  security_group_id = aws_security_group.tasks.id
+  description       = "HTTPS to AWS APIs (ECR, CloudWatch Logs)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+# Carries the listener ARN so the service waits for the listener: ECS refuses
+# a target group that no load balancer forwards to yet.
+resource "terraform_data" "listener_ready" {
+  input = var.listener_arn
+}
+
+resource "aws_ecs_service" "this" {
+  name            = var.name
+  cluster         = aws_ecs_cluster.this.id
+  task_definition = aws_ecs_task_definition.this.arn
+
+  # Created with no tasks: the registry may not hold an image yet, and a first
+  # rollout of a missing image would fail. The deploy flow pushes the image,
+  # registers a revision and raises the count to at least min_capacity; from
+  # then on the autoscaler owns the count.
+  desired_count = 0
+
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  health_check_grace_period_seconds  = var.health_check_grace_period_seconds
+  enable_ecs_managed_tags            = true
+  propagate_tags                     = "SERVICE"
+  enable_execute_command             = false
+  wait_for_steady_state              = false
+
+  capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = var.fargate_weight
+    base              = var.fargate_base
+  }
+
+  # Listed only when used: Fargate Spot has no ARM64 capacity.
+  dynamic "capacity_provider_strategy" {
+    for_each = var.fargate_spot_weight > 0 ? [1] : []
+
+    content {
+      capacity_provider = "FARGATE_SPOT"
+      weight            = var.fargate_spot_weight
+      base              = 0
+    }
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.tasks.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.target_group_arn
+    container_name   = local.container_name
+    container_port   = var.app_port
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  # The deploy flow registers new revisions and the autoscaler sets the
+  # count; Terraform must not roll either back.
+  lifecycle {
+    ignore_changes = [task_definition, desired_count]
+  }
+
+  depends_on = [aws_ecs_cluster_capacity_providers.this, terraform_data.listener_ready]
+}
+
+# ------------------------------------------------------------ autoscaling
+
+resource "aws_appautoscaling_target" "this" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.this.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = var.min_capacity
+  max_capacity       = var.max_capacity
+}
+
+resource "aws_appautoscaling_policy" "cpu" {
+  name               = "${var.name}-cpu"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.cpu_target_percent
+    scale_in_cooldown  = 120
+    scale_out_cooldown = 30
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}
+
+resource "aws_appautoscaling_policy" "requests" {
+  name               = "${var.name}-requests"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.requests_per_target
+    scale_in_cooldown  = 120
+    scale_out_cooldown = 30
+
+    predefined_metric_specification {
+      predefined_metric_type = "ALBRequestCountPerTarget"
+      # app/<alb-name>/<id>/targetgroup/<tg-name>/<id>
+      resource_label = "${var.alb_arn_suffix}/${var.target_group_arn_suffix}"
+    }
+  }
+}

@@ -1,0 +1,175 @@
+# The single front door for both orchestrators: one internet-facing ALB whose
+# listener forwards with weights to an ECS target group and an EKS target
+# group, so moving users between the two is a change of two numbers.
+
+locals {
+  https = var.certificate_arn != null
+
+  weighted_target_groups = concat(
+    var.ecs_enabled ? [{ arn = aws_lb_target_group.ecs[0].arn, weight = var.ecs_traffic_percent }] : [],
+    var.eks_enabled ? [{ arn = aws_lb_target_group.eks[0].arn, weight = 100 - var.ecs_traffic_percent }] : [],
+  )
+
+  listener_ports = local.https ? [80, 443] : [80]
+  ingress_rules  = { for pair in setproduct(local.listener_ports, var.ingress_cidrs) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } }
+  target_ports   = toset(concat(var.ecs_enabled ? [var.app_port] : [], var.eks_enabled ? [var.eks_node_port] : []))
+}
+
+resource "aws_security_group" "alb" {
+  name_prefix = "${var.name}-alb-"
+  description = "Internet-facing load balancer of ${var.name}"
+  vpc_id      = var.vpc_id
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "listener" {
+  for_each = local.ingress_rules
+
+  security_group_id = aws_security_group.alb.id
+  description       = "Listener ${each.value.port} from ${each.value.cidr}"
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = each.value.cidr
+}
+
+resource "aws_vpc_security_group_egress_rule" "targets" {
+  for_each = local.target_ports
+
+  security_group_id = aws_security_group.alb.id
+  description       = "Targets on port ${each.value} inside the VPC"
+  ip_protocol       = "tcp"
+  from_port         = each.value
+  to_port           = each.value
+  cidr_ipv4         = var.vpc_cidr
+}
+
+resource "aws_lb" "this" {
+  name               = var.name
+  load_balancer_type = "application"
+  internal           = false
+  security_groups    = [aws_security_group.alb.id]
+  subnets            = var.public_subnet_ids
+
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.deletion_protection
+  idle_timeout               = 60
+}
+
+resource "aws_lb_target_group" "ecs" {
+  count = var.ecs_enabled ? 1 : 0
+
+  name                 = "${var.name}-ecs"
+  vpc_id               = var.vpc_id
+  target_type          = "ip"
+  protocol             = "HTTP"
+  port                 = var.app_port
+  deregistration_delay = var.deregistration_delay
+
+  health_check {
+    path                = var.health_check_path
+    port                = "traffic-port"
+    protocol            = "HTTP"
+    matcher             = "200"
+    interval            = 10
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+  }
+}
+
+resource "aws_lb_target_group" "eks" {
+  count = var.eks_enabled ? 1 : 0
+
+  name                 = "${var.name}-eks"
+  vpc_id               = var.vpc_id
+  target_type          = "instance"
+  protocol             = "HTTP"
+  port                 = var.eks_node_port
+  deregistration_delay = var.deregistration_delay
+
+  health_check {
+    path                = var.health_check_path
+    port                = "traffic-port"
+    protocol            = "HTTP"
+    matcher             = "200"
+    interval            = 10
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+  }
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  dynamic "default_action" {
+    for_each = local.https ? [1] : []
+
+    content {
+      type = "redirect"
+
+      redirect {
+        port        = "443"
+        protocol    = "HTTPS"
+        status_code = "HTTP_301"
+      }
+    }
+  }
+
+  dynamic "default_action" {
+    for_each = local.https ? [] : [1]
+
+    content {
+      type = "forward"
+
+      forward {
+        dynamic "target_group" {
+          for_each = local.weighted_target_groups
+
+          content {
+            arn    = target_group.value.arn
+            weight = target_group.value.weight
+          }
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.weighted_target_groups) > 0 && sum([for tg in local.weighted_target_groups : tg.weight]) > 0
+      error_message = "The listener needs at least one deployed side with a traffic weight above zero: check deploy_ecs, deploy_eks and ecs_traffic_percent."
+    }
+  }
+}
+
+resource "aws_lb_listener" "https" {
+  count = local.https ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type = "forward"
+
+    forward {
+      dynamic "target_group" {
+        for_each = local.weighted_target_groups
+
+        content {
+          arn    = target_group.value.arn
+          weight = target_group.value.weight
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+output "cluster_name" {
+  description = "Name of the EKS cluster."
+  value       = aws_eks_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the EKS cluster."
+  value       = aws_eks_cluster.this.arn
+}
+
+output "cluster_endpoint" {
+  description = "URL of the Kubernetes API server."
+  value       = aws_eks_cluster.this.endpoint
+}
+
+output "cluster_certificate_authority" {
+  description = "Base64 CA certificate of the API server."
+  value       = aws_eks_cluster.this.certificate_authority[0].data
+}
+
+output "cluster_security_group_id" {
+  description = "Security group EKS created for the control plane and the nodes."
+  value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+}
+
+output "oidc_issuer_url" {
+  description = "OIDC issuer of the cluster, for IAM roles for service accounts."
+  value       = aws_eks_cluster.this.identity[0].oidc[0].issuer
+}
+
+output "node_group_name" {
+  description = "Name of the managed node group."
+  value       = aws_eks_node_group.this.node_group_name
+}
+
+output "node_autoscaling_group_name" {
+  description = "Auto Scaling group behind the node group, registered in the load balancer's target group."
+  value       = aws_eks_node_group.this.resources[0].autoscaling_groups[0].name
+}
+
+output "admin_principal_arns" {
+  description = "Principals holding cluster-admin access entries."
+  value       = sort(tolist(local.admin_principals))
+}
+
+output "update_kubeconfig_command" {
+  description = "Command writing a kubeconfig entry for this cluster."
+  value       = "aws eks update-kubeconfig --region ${data.aws_region.current.name} --name ${aws_eks_cluster.this.name}"
+}

@@ -1,0 +1,34 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "availability_zones" {
+  description = "Availability zones the subnets are spread over."
+  value       = local.azs
+}
+
+output "public_subnet_ids" {
+  description = "IDs of the public subnets (ALB, NAT gateways), one per AZ."
+  value       = aws_subnet.public[*].id
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the private subnets (EKS nodes, Fargate tasks), one per AZ."
+  value       = aws_subnet.private[*].id
+}
+
+output "nat_gateway_ids" {
+  description = "IDs of the NAT gateways."
+  value       = aws_nat_gateway.this[*].id
+}
+
+output "flow_log_group_name" {
+  description = "CloudWatch log group of the VPC flow logs, or null when flow logs are off."
+  value       = try(aws_cloudwatch_log_group.flow_logs[0].name, null)
+}

@@ -1,0 +1,45 @@
+variable "name" {
+  description = "Name prefix for every resource of the network."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC; public and private subnets are carved out of it."
+  type        = string
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    error_message = "vpc_cidr must be an IPv4 CIDR block of size /20 or larger, for example 10.40.0.0/16."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones to spread the subnets over (2 or 3)."
+  type        = number
+
+  validation {
+    condition     = contains([2, 3], var.az_count)
+    error_message = "az_count must be 2 or 3."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway shared by all private subnets (cheap, one AZ is a single point of failure for egress); false gives one per AZ."
+  type        = bool
+}
+
+variable "flow_logs_enabled" {
+  description = "Send VPC flow logs (rejected and accepted traffic) to a CloudWatch log group."
+  type        = bool
+}
+
+variable "flow_logs_retention_days" {
+  description = "Retention of the VPC flow log group in days."
+  type        = number
+}
+
+variable "eks_cluster_name" {
+  description = "Name of the EKS cluster that will use these subnets, for the kubernetes.io/cluster tag; null when there is none."
+  type        = string
+  default     = null
+}

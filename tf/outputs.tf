@@ -1,0 +1,97 @@
+# Everything the deploy flow (`make deploy`) reads: no names, regions or
+# account IDs are hard-coded anywhere else.
+
+output "aws_region" {
+  description = "Region the stack lives in."
+  value       = data.aws_region.current.name
+}
+
+output "ecr_repository_url" {
+  description = "ECR repository to push the image to (registry host/name, no tag)."
+  value       = module.registry.repository_url
+}
+
+output "image_architecture" {
+  description = "Architecture the image must be built for: arm64 or amd64."
+  value       = var.image_architecture
+}
+
+output "deploy_eks" {
+  description = "Whether the EKS side exists."
+  value       = var.deploy_eks
+}
+
+output "deploy_ecs" {
+  description = "Whether the ECS side exists."
+  value       = var.deploy_ecs
+}
+
+output "alb_url" {
+  description = "Public URL of the service (the shared load balancer), or null when neither side is deployed."
+  value       = try(module.edge[0].url, null)
+}
+
+output "ecs_traffic_percent" {
+  description = "Share of requests the load balancer sends to ECS (the rest goes to EKS)."
+  value       = local.edge_enabled ? local.ecs_traffic_percent : null
+}
+
+output "eks_cluster_name" {
+  description = "Name of the EKS cluster, or null when EKS is off."
+  value       = try(module.eks[0].cluster_name, null)
+}
+
+output "eks_update_kubeconfig_command" {
+  description = "Command that writes a kubeconfig entry for the cluster, or null when EKS is off."
+  value       = try(module.eks[0].update_kubeconfig_command, null)
+}
+
+output "eks_node_port" {
+  description = "NodePort the Kubernetes Service must use (the load balancer targets it on every node)."
+  value       = var.eks_node_port
+}
+
+output "ecs_cluster_name" {
+  description = "Name of the ECS cluster, or null when ECS is off."
+  value       = try(module.ecs[0].cluster_name, null)
+}
+
+output "ecs_service_name" {
+  description = "Name of the ECS service, or null when ECS is off."
+  value       = try(module.ecs[0].service_name, null)
+}
+
+output "ecs_task_definition_family" {
+  description = "Task definition family the deploy flow registers new revisions in, or null when ECS is off."
+  value       = try(module.ecs[0].task_definition_family, null)
+}
+
+output "ecs_task_definition_json" {
+  description = "The rendered task definition (RegisterTaskDefinition input for --cli-input-json); the deploy flow replaces the container image and registers it. Null when ECS is off."
+  value       = try(module.ecs[0].task_definition_json, null)
+}
+
+output "ecs_container_name" {
+  description = "Name of the app container in the task definition, or null when ECS is off."
+  value       = try(module.ecs[0].container_name, null)
+}
+
+output "ecs_min_capacity" {
+  description = "Minimum ECS task count: the service is created with zero tasks and the first deploy raises it to at least this. Null when ECS is off."
+  value       = try(module.ecs[0].min_capacity, null)
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the alarms, or null when neither side is deployed."
+  value       = try(module.monitoring[0].alarm_topic_arn, null)
+}
+
+output "github_deploy_role_arn" {
+  description = "Role for GitHub Actions deploys (OIDC), or null when github_oidc_enabled is false."
+  value       = try(module.github_oidc[0].deploy_role_arn, null)
+}
+
+output "github_plan_role_arn" {
+  description = "Read-only role for pull-request plans, or null."
+  value       = try(module.github_oidc[0].plan_role_arn, null)
+}

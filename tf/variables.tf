@@ -1,0 +1,535 @@
+# ------------------------------------------------------------------ general
+
+variable "aws_region" {
+  description = "AWS region to deploy into; null uses the region of the environment (AWS_REGION or the profile)."
+  type        = string
+  default     = null
+}
+
+variable "name" {
+  description = "Name of the stack: prefix of every resource, name of the clusters, the ECS service and the ECR repository."
+  type        = string
+  default     = "hello-cluster"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name))
+    error_message = "name must be 3 to 24 characters of lowercase letters, digits and hyphens, starting with a letter (target group names add a suffix within AWS's 32-character limit)."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags put on every resource (besides Project and ManagedBy)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deploy_eks" {
+  description = "Create the EKS side (cluster, add-ons, node group, its target group)."
+  type        = bool
+  default     = true
+}
+
+variable "deploy_ecs" {
+  description = "Create the ECS Fargate side (cluster, task definition, service, autoscaling, its target group)."
+  type        = bool
+  default     = true
+}
+
+variable "image_architecture" {
+  description = "CPU architecture of the image and of the compute running it: arm64 (Graviton nodes, ARM64 Fargate) or amd64."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "amd64"], var.image_architecture)
+    error_message = "image_architecture must be arm64 or amd64."
+  }
+}
+
+variable "image_tag" {
+  description = "Tag Terraform writes into the task definition it registers. The service starts with zero tasks, so it need not exist yet; the deploy flow registers revisions with commit tags."
+  type        = string
+  default     = "bootstrap"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid image tag (letters, digits, _ . -, at most 128) and not \"latest\"."
+  }
+}
+
+# ------------------------------------------------------------------ network
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC (/20 or larger)."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && can(regex("^[0-9.]+/([0-9]|1[0-9]|20)$", var.vpc_cidr))
+    error_message = "vpc_cidr must be an IPv4 CIDR block of size /20 or larger, for example 10.40.0.0/16."
+  }
+}
+
+variable "az_count" {
+  description = "Availability zones to spread subnets, nodes and tasks over (2 or 3)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([2, 3], var.az_count)
+    error_message = "az_count must be 2 or 3."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for all private subnets (cheaper; egress depends on one AZ). False creates one per AZ."
+  type        = bool
+  default     = true
+}
+
+variable "flow_logs_enabled" {
+  description = "Record VPC flow logs in CloudWatch Logs."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of every log group of the stack (tasks, control plane, flow logs)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
+}
+
+# ----------------------------------------------------------------- registry
+
+variable "ecr_keep_images" {
+  description = "Images the ECR lifecycle policy keeps (older ones expire)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000 && floor(var.ecr_keep_images) == var.ecr_keep_images
+    error_message = "ecr_keep_images must be a whole number from 1 to 1000."
+  }
+}
+
+variable "ecr_force_delete" {
+  description = "Let `terraform destroy` delete the ECR repository while it still holds images."
+  type        = bool
+  default     = false
+}
+
+# --------------------------------------------------------- load balancer
+
+variable "alb_ingress_cidrs" {
+  description = "IPv4 CIDR blocks allowed to reach the public load balancer."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.alb_ingress_cidrs) > 0 && alltrue([for c in var.alb_ingress_cidrs : can(cidrnetmask(c))])
+    error_message = "alb_ingress_cidrs must be a non-empty list of IPv4 CIDR blocks."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for HTTPS on 443 (port 80 then redirects); null serves HTTP on 80 only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or null."
+  }
+}
+
+variable "ssl_policy" {
+  description = "TLS policy of the HTTPS listener."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+}
+
+variable "ecs_traffic_percent" {
+  description = "Share of requests (0-100) the load balancer sends to ECS; the rest goes to EKS. Null: 50 with both sides, otherwise all to the deployed side. Changing it moves users between the sides without downtime."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.ecs_traffic_percent == null || (try(var.ecs_traffic_percent >= 0 && var.ecs_traffic_percent <= 100 && floor(var.ecs_traffic_percent) == var.ecs_traffic_percent, false))
+    error_message = "ecs_traffic_percent must be a whole number from 0 to 100, or null."
+  }
+}
+
+variable "deregistration_delay" {
+  description = "Seconds the load balancer lets a deregistering target finish in-flight requests (the app drains within GRACE_SECONDS; the 300 s default only slows deploys)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600
+    error_message = "deregistration_delay must be between 0 and 3600 seconds."
+  }
+}
+
+# ---------------------------------------------------------------- the app
+
+variable "app_port" {
+  description = "Port the container serves HTTP on (the image's PORT)."
+  type        = number
+  default     = 8080
+}
+
+variable "metrics_port" {
+  description = "Port of the Prometheus metrics endpoint (the image's METRICS_PORT)."
+  type        = number
+  default     = 9090
+}
+
+variable "app_grace_seconds" {
+  description = "GRACE_SECONDS: how long the app drains after SIGTERM before it exits."
+  type        = number
+  default     = 20
+}
+
+variable "app_log_level" {
+  description = "LOG_LEVEL of the app."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.app_log_level)
+    error_message = "app_log_level must be one of debug, info, warn, error."
+  }
+}
+
+variable "app_workers" {
+  description = "WORKERS: FastCGI worker processes per ECS task."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.app_workers >= 1 && var.app_workers <= 64
+    error_message = "app_workers must be between 1 and 64."
+  }
+}
+
+# --------------------------------------------------------------------- ECS
+
+variable "ecs_cpu" {
+  description = "Fargate task CPU units."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.ecs_cpu)
+    error_message = "ecs_cpu must be a Fargate size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "ecs_memory" {
+  description = "Fargate task memory in MiB; must pair with ecs_cpu."
+  type        = number
+  default     = 512
+
+  validation {
+    condition = contains(lookup({
+      "256"   = [512, 1024, 2048]
+      "512"   = [for g in range(1, 5) : g * 1024]
+      "1024"  = [for g in range(2, 9) : g * 1024]
+      "2048"  = [for g in range(4, 17) : g * 1024]
+      "4096"  = [for g in range(8, 31) : g * 1024]
+      "8192"  = [for g in range(4, 16) : g * 4096]
+      "16384" = [for g in range(4, 16) : g * 8192]
+    }, tostring(var.ecs_cpu), []), var.ecs_memory)
+    error_message = "ecs_memory is not a Fargate pairing for ecs_cpu (256 CPU takes 512, 1024 or 2048 MiB; 512 takes 1024-4096; 1024 takes 2048-8192; ...)."
+  }
+}
+
+variable "ecs_stop_timeout" {
+  description = "Seconds ECS waits after SIGTERM before SIGKILL; must exceed app_grace_seconds (Fargate maximum 120)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ecs_stop_timeout > var.app_grace_seconds && var.ecs_stop_timeout <= 120
+    error_message = "ecs_stop_timeout must be larger than app_grace_seconds and at most 120."
+  }
+}
+
+variable "ecs_min_capacity" {
+  description = "Minimum number of ECS tasks."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.ecs_min_capacity >= 1
+    error_message = "ecs_min_capacity must be at least 1."
+  }
+}
+
+variable "ecs_max_capacity" {
+  description = "Maximum number of ECS tasks."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.ecs_max_capacity >= var.ecs_min_capacity
+    error_message = "ecs_max_capacity must be at least ecs_min_capacity."
+  }
+}
+
+variable "ecs_cpu_target_percent" {
+  description = "Average CPU utilisation the ECS autoscaler aims for."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.ecs_cpu_target_percent >= 10 && var.ecs_cpu_target_percent <= 90
+    error_message = "ecs_cpu_target_percent must be between 10 and 90."
+  }
+}
+
+variable "ecs_requests_per_target" {
+  description = "ALB requests per task per minute the ECS autoscaler aims for."
+  type        = number
+  default     = 3000
+
+  validation {
+    condition     = var.ecs_requests_per_target > 0
+    error_message = "ecs_requests_per_target must be positive."
+  }
+}
+
+variable "ecs_fargate_base" {
+  description = "Tasks always placed on on-demand Fargate."
+  type        = number
+  default     = 1
+}
+
+variable "ecs_fargate_weight" {
+  description = "Weight of on-demand Fargate in the capacity provider strategy."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.ecs_fargate_weight >= 0 && var.ecs_fargate_weight <= 1000
+    error_message = "ecs_fargate_weight must be between 0 and 1000."
+  }
+}
+
+variable "ecs_fargate_spot_weight" {
+  description = "Weight of Fargate Spot. Fargate Spot runs X86_64 tasks only, so it must stay 0 with image_architecture arm64."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.ecs_fargate_spot_weight >= 0 && var.ecs_fargate_spot_weight <= 1000 && (var.image_architecture == "amd64" || var.ecs_fargate_spot_weight == 0)
+    error_message = "ecs_fargate_spot_weight must be between 0 and 1000, and 0 when image_architecture is arm64 (Fargate Spot has no ARM64 capacity)."
+  }
+}
+
+variable "ecs_health_check_grace_period_seconds" {
+  description = "Seconds after a task starts during which load balancer health check failures are ignored."
+  type        = number
+  default     = 30
+}
+
+# --------------------------------------------------------------------- EKS
+
+variable "eks_kubernetes_version" {
+  description = "Kubernetes version of the EKS cluster (in standard support)."
+  type        = string
+  default     = "1.33"
+}
+
+variable "eks_endpoint_public_access_cidrs" {
+  description = "CIDR blocks that may reach the public Kubernetes API endpoint; [] makes the endpoint private only. Open by default because GitHub-hosted deploy runners have no fixed addresses; every request still needs an IAM identity with an access entry. Narrow it to your office or runner ranges."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = alltrue([for c in var.eks_endpoint_public_access_cidrs : can(cidrnetmask(c))])
+    error_message = "eks_endpoint_public_access_cidrs must hold IPv4 CIDR blocks."
+  }
+}
+
+variable "eks_admin_principal_arns" {
+  description = "IAM role or user ARNs given cluster-admin access entries (besides the identity running Terraform)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.eks_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
+    error_message = "eks_admin_principal_arns must hold IAM role or user ARNs (arn:aws:iam::ACCOUNT:role/NAME); an assumed-role session ARN does not work for access entries."
+  }
+}
+
+variable "eks_grant_caller_admin" {
+  description = "Give the identity running Terraform a cluster-admin access entry."
+  type        = bool
+  default     = true
+}
+
+variable "eks_cluster_log_types" {
+  description = "EKS control-plane logs sent to CloudWatch."
+  type        = list(string)
+  default     = ["api", "audit", "authenticator"]
+
+  validation {
+    condition     = alltrue([for t in var.eks_cluster_log_types : contains(["api", "audit", "authenticator", "controllerManager", "scheduler"], t)])
+    error_message = "eks_cluster_log_types may only contain api, audit, authenticator, controllerManager, scheduler."
+  }
+}
+
+variable "eks_node_ami_type" {
+  description = "AMI type of the node group; null picks AL2023 for image_architecture (AL2023_ARM_64_STANDARD or AL2023_x86_64_STANDARD)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.eks_node_ami_type == null || contains(["AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64"], coalesce(var.eks_node_ami_type, "-"))
+    error_message = "eks_node_ami_type must be AL2023_ARM_64_STANDARD, AL2023_x86_64_STANDARD, BOTTLEROCKET_ARM_64 or BOTTLEROCKET_x86_64 (AL2 is end-of-life and not offered for 1.33+)."
+  }
+}
+
+variable "eks_node_instance_types" {
+  description = "Instance types of the node group; Graviton (t4g, m7g, ...) for arm64, others for amd64."
+  type        = list(string)
+  default     = ["t4g.medium"]
+
+  validation {
+    # A Graviton family has a "g" after its generation digit (t4g, m7g, c7gn).
+    condition = length(var.eks_node_instance_types) > 0 && alltrue([
+      for t in var.eks_node_instance_types :
+      can(regex("^[a-z]+[0-9]+g[a-z]*\\.", t)) == (var.image_architecture == "arm64")
+    ])
+    error_message = "eks_node_instance_types must match image_architecture: Graviton types (t4g.medium, m7g.large, ...) for arm64, x86 types for amd64. A mismatch fails only at apply."
+  }
+}
+
+variable "eks_node_min_size" {
+  description = "Minimum number of EKS nodes."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.eks_node_min_size >= 1
+    error_message = "eks_node_min_size must be at least 1."
+  }
+}
+
+variable "eks_node_max_size" {
+  description = "Maximum number of EKS nodes."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.eks_node_max_size >= var.eks_node_min_size
+    error_message = "eks_node_max_size must be at least eks_node_min_size."
+  }
+}
+
+variable "eks_node_desired_size" {
+  description = "Number of EKS nodes at creation."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.eks_node_desired_size >= var.eks_node_min_size && var.eks_node_desired_size <= var.eks_node_max_size
+    error_message = "eks_node_desired_size must be between eks_node_min_size and eks_node_max_size."
+  }
+}
+
+variable "eks_node_disk_size" {
+  description = "Root volume of each node in GiB."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.eks_node_disk_size >= 20
+    error_message = "eks_node_disk_size must be at least 20 GiB."
+  }
+}
+
+variable "eks_node_port" {
+  description = "NodePort of the app's Kubernetes Service that the load balancer targets; must match the manifests in k8s/."
+  type        = number
+  default     = 30080
+
+  validation {
+    condition     = var.eks_node_port >= 30000 && var.eks_node_port <= 32767
+    error_message = "eks_node_port must be in the Kubernetes NodePort range 30000-32767."
+  }
+}
+
+# -------------------------------------------------------------- monitoring
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic; null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", coalesce(var.alarm_email, "-")))
+    error_message = "alarm_email must be an e-mail address or null."
+  }
+}
+
+variable "alarm_5xx_per_minute" {
+  description = "5xx responses per minute that raise the 5xx alarms."
+  type        = number
+  default     = 10
+}
+
+variable "alarm_p99_seconds" {
+  description = "Target p99 response time in seconds that raises the latency alarm."
+  type        = number
+  default     = 0.5
+}
+
+variable "alarm_utilization_percent" {
+  description = "ECS CPU or memory utilisation that raises its alarm."
+  type        = number
+  default     = 85
+}
+
+# ------------------------------------------------------------- github oidc
+
+variable "github_oidc_enabled" {
+  description = "Create the GitHub Actions OIDC provider and deploy role (keyless CI deploys)."
+  type        = bool
+  default     = false
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) trusted by the deploy role; required when github_oidc_enabled."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository == null || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", coalesce(var.github_repository, "-")))
+    error_message = "github_repository must look like owner/name."
+  }
+}
+
+variable "github_branch" {
+  description = "Branch whose workflows may assume the deploy role."
+  type        = string
+  default     = "main"
+}
+
+variable "github_environment" {
+  description = "GitHub environment of the deploy job (its OIDC subject names the environment instead of the branch); null if the job has none."
+  type        = string
+  default     = null
+}
+
+variable "github_existing_provider_arn" {
+  description = "ARN of an existing GitHub OIDC provider in the account; null creates one."
+  type        = string
+  default     = null
+}
