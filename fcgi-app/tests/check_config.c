@@ -1,0 +1,127 @@
+/* Unit tests: configuration from environment variables, with clear errors naming the variable. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static const char *const *table; /* NULL-terminated name, value pairs */
+
+static const char *fake_env(const char *name)
+{
+    for (const char *const *p = table; p != NULL && p[0] != NULL; p += 2)
+        if (strcmp(p[0], name) == 0) return p[1];
+    return NULL;
+}
+
+static int load(const char *const *vars, hello_config *cfg, char *err)
+{
+    table = vars;
+    err[0] = '\0';
+    return hello_config_load(cfg, fake_env, 4, err, 256);
+}
+
+START_TEST(defaults)
+{
+    static const char *const none[] = {NULL};
+    hello_config cfg;
+    char err[256];
+
+    ck_assert_int_eq(load(none, &cfg, err), 0);
+    ck_assert_int_eq(cfg.port, 8080);
+    ck_assert_int_eq(cfg.metrics_port, 9090);
+    ck_assert_int_eq(cfg.workers, 4);
+    ck_assert_int_eq(cfg.nginx_workers, 4);
+    ck_assert_int_eq(cfg.grace_seconds, 20);
+    ck_assert_int_eq(cfg.shutdown_delay_seconds, 0);
+    ck_assert_int_eq(cfg.log_level, HELLO_LOG_INFO);
+    ck_assert_str_eq(cfg.runtime_dir, "/tmp");
+    ck_assert_str_eq(cfg.listen_address, "0.0.0.0");
+    ck_assert_str_eq(cfg.nginx_bin, "/usr/sbin/nginx");
+    ck_assert_int_eq(cfg.disable_restart, 0);
+}
+END_TEST
+
+START_TEST(overrides)
+{
+    static const char *const vars[] = {"PORT", "18080", "METRICS_PORT", "19090", "WORKERS", "2", "GRACE_SECONDS",
+                                       "5", "SHUTDOWN_DELAY_SECONDS", "1", "LOG_LEVEL", "debug", "RUNTIME_DIR",
+                                       "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "HELLO_TEST_DISABLE_RESTART",
+                                       "1", NULL};
+    hello_config cfg;
+    char err[256];
+
+    ck_assert_int_eq(load(vars, &cfg, err), 0);
+    ck_assert_int_eq(cfg.port, 18080);
+    ck_assert_int_eq(cfg.metrics_port, 19090);
+    ck_assert_int_eq(cfg.workers, 2);
+    ck_assert_int_eq(cfg.grace_seconds, 5);
+    ck_assert_int_eq(cfg.shutdown_delay_seconds, 1);
+    ck_assert_int_eq(cfg.log_level, HELLO_LOG_DEBUG);
+    ck_assert_str_eq(cfg.runtime_dir, "/run/hello");
+    ck_assert_str_eq(cfg.listen_address, "127.0.0.1");
+    ck_assert_int_eq(cfg.disable_restart, 1);
+}
+END_TEST
+
+/* Each bad value must fail and name its variable in the message. */
+START_TEST(bad_values_name_the_variable)
+{
+    static const char *const cases[][3] = {
+        {"PORT", "0", "PORT"},
+        {"PORT", "65536", "PORT"},
+        {"PORT", "80a", "PORT"},
+        {"PORT", "", "PORT"},
+        {"PORT", "+80", "PORT"},
+        {"PORT", "99999999999999999999", "PORT"},
+        {"METRICS_PORT", "-1", "METRICS_PORT"},
+        {"METRICS_PORT", "8080", "METRICS_PORT"}, /* same as PORT */
+        {"WORKERS", "0", "WORKERS"},
+        {"WORKERS", "65", "WORKERS"},
+        {"WORKERS", "two", "WORKERS"},
+        {"GRACE_SECONDS", "0", "GRACE_SECONDS"},
+        {"SHUTDOWN_DELAY_SECONDS", "20", "SHUTDOWN_DELAY_SECONDS"}, /* not below GRACE_SECONDS */
+        {"LOG_LEVEL", "verbose", "LOG_LEVEL"},
+        {"RUNTIME_DIR", "relative/dir", "RUNTIME_DIR"},
+        {"RUNTIME_DIR", "/a/very/long/runtime/directory/path/that/cannot/fit/in/a/unix/socket/path", "RUNTIME_DIR"},
+        {"LISTEN_ADDRESS", "localhost", "LISTEN_ADDRESS"},
+        {"LISTEN_ADDRESS", "::1", "LISTEN_ADDRESS"},
+        {"NGINX_BIN", "nginx", "NGINX_BIN"},
+        {"HELLO_TEST_DISABLE_RESTART", "yes", "HELLO_TEST_DISABLE_RESTART"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *vars[] = {cases[i][0], cases[i][1], NULL};
+        hello_config cfg;
+        char err[256];
+
+        ck_assert_msg(load(vars, &cfg, err) == -1, "%s=%s accepted", cases[i][0], cases[i][1]);
+        ck_assert_msg(strstr(err, cases[i][2]) != NULL, "message \"%s\" does not name %s", err, cases[i][2]);
+    }
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *core = tcase_create("Core");
+    TCase *bad = tcase_create("Bad input");
+
+    tcase_add_test(core, defaults);
+    tcase_add_test(core, overrides);
+    tcase_add_test(bad, bad_values_name_the_variable);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, bad);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

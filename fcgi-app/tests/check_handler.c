@@ -1,0 +1,181 @@
+/* Unit tests: routing, the HTTP contract of the pure handler, and response formatting. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler.h"
+
+static hello_response res;
+
+static const hello_response *handle(const char *method, const char *path, const char *query)
+{
+    hello_request req = {.method = method, .path = path, .query = query};
+
+    hello_handle(&req, &res);
+    return &res;
+}
+
+static void assert_body(const char *expected)
+{
+    ck_assert_uint_eq(res.body_len, strlen(expected));
+    ck_assert_mem_eq(res.body, expected, res.body_len);
+}
+
+START_TEST(hello_default_and_named)
+{
+    ck_assert_int_eq(handle("GET", "/", NULL)->status, 200);
+    assert_body("Hello John!");
+    ck_assert_int_eq(handle("GET", "/", "name=Ada")->status, 200);
+    assert_body("Hello Ada!");
+    ck_assert_int_eq(handle("GET", "/", "name=")->status, 200);
+    assert_body("Hello John!");
+}
+END_TEST
+
+START_TEST(bye)
+{
+    ck_assert_int_eq(handle("GET", "/bye", NULL)->status, 200);
+    assert_body("Goodbye John!");
+    ck_assert_int_eq(handle("GET", "/bye", "name=Ada")->status, 200);
+    assert_body("Goodbye Ada!");
+    ck_assert_int_eq(res.route, HELLO_ROUTE_BYE);
+}
+END_TEST
+
+START_TEST(head_has_no_body_but_same_length)
+{
+    char get_out[512], head_out[512];
+    long g, h;
+
+    handle("GET", "/", "name=Ada");
+    g = hello_response_format(&res, NULL, 0, get_out, sizeof get_out);
+    handle("HEAD", "/", "name=Ada");
+    ck_assert_int_eq(res.status, 200);
+    ck_assert(res.head);
+    h = hello_response_format(&res, NULL, 0, head_out, sizeof head_out);
+    ck_assert_int_gt(g, h);
+    ck_assert_int_eq(g - h, (long)strlen("Hello Ada!"));
+    ck_assert_mem_eq(get_out, head_out, (size_t)h); /* identical headers */
+}
+END_TEST
+
+START_TEST(health_and_readiness)
+{
+    hello_request req = {.method = "GET", .path = "/readyz"};
+
+    ck_assert_int_eq(handle("GET", "/healthz", NULL)->status, 200);
+    hello_handle(&req, &res);
+    ck_assert_int_eq(res.status, 200);
+    req.draining = 1;
+    hello_handle(&req, &res);
+    ck_assert_int_eq(res.status, 503);
+    req.path = "/healthz";
+    hello_handle(&req, &res);
+    ck_assert_int_eq(res.status, 200); /* liveness holds while draining */
+}
+END_TEST
+
+START_TEST(metrics_only_internal)
+{
+    hello_request req = {.method = "GET", .path = "/metrics", .internal = 0};
+
+    hello_handle(&req, &res);
+    ck_assert_int_eq(res.status, 404);
+    ck_assert(!res.wants_metrics);
+    req.internal = 1;
+    hello_handle(&req, &res);
+    ck_assert_int_eq(res.status, 200);
+    ck_assert(res.wants_metrics);
+}
+END_TEST
+
+START_TEST(format_headers)
+{
+    char out[512];
+    long n;
+
+    handle("GET", "/", NULL);
+    n = hello_response_format(&res, NULL, 0, out, sizeof out);
+    ck_assert_int_gt(n, 0);
+    out[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(out, "Status: 200 OK\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Type: text/plain; charset=utf-8\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Length: 11\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nHello John!"));
+    ck_assert_int_eq(hello_response_format(&res, NULL, 0, out, 20), -1); /* too small: refused */
+}
+END_TEST
+
+START_TEST(unknown_path_404)
+{
+    const char *paths[] = {"/nope", "/bye/", "//", "/Bye", "/healthz/x", "", "/metrics"};
+
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        ck_assert_int_eq(handle("GET", paths[i], NULL)->status, 404);
+        ck_assert_int_eq(res.route, HELLO_ROUTE_UNKNOWN);
+    }
+    ck_assert_int_eq(handle("GET", NULL, NULL)->status, 404);
+}
+END_TEST
+
+START_TEST(other_methods_405)
+{
+    const char *methods[] = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "get", "", "GETX"};
+    char out[512];
+    long n;
+
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        ck_assert_int_eq(handle(methods[i], "/", NULL)->status, 405);
+        ck_assert_str_eq(res.allow, "GET, HEAD");
+    }
+    ck_assert_int_eq(handle(NULL, "/", NULL)->status, 405);
+    n = hello_response_format(&res, NULL, 0, out, sizeof out);
+    out[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(out, "Allow: GET, HEAD\r\n"));
+}
+END_TEST
+
+START_TEST(bad_names_400_one_line)
+{
+    const char *queries[] = {"name=%FF", "name=%ZZ", "name=%00", "name=a&name=b",
+                             "name=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        ck_assert_int_eq(handle("GET", "/bye", queries[i])->status, 400);
+        ck_assert_uint_gt(res.body_len, 1);
+        ck_assert_int_eq(res.body[res.body_len - 1], '\n');
+        ck_assert_ptr_eq(memchr(res.body, '\n', res.body_len), res.body + res.body_len - 1);
+    }
+}
+END_TEST
+
+static Suite *handler_suite(void)
+{
+    Suite *s = suite_create("handler");
+    TCase *core = tcase_create("Core");
+    TCase *bad = tcase_create("Bad input");
+
+    tcase_add_test(core, hello_default_and_named);
+    tcase_add_test(core, bye);
+    tcase_add_test(core, head_has_no_body_but_same_length);
+    tcase_add_test(core, health_and_readiness);
+    tcase_add_test(core, metrics_only_internal);
+    tcase_add_test(core, format_headers);
+    tcase_add_test(bad, unknown_path_404);
+    tcase_add_test(bad, other_methods_405);
+    tcase_add_test(bad, bad_names_400_one_line);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, bad);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(handler_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

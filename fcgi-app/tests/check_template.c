@@ -1,0 +1,153 @@
+/* Unit tests: the nginx template renderer, and JSON escaping of log lines. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "template.h"
+
+static const hello_template_var vars[] = {{"PORT", "8080"}, {"RUNTIME_DIR", "/tmp/hello.x"}, {"EMPTY", ""}};
+#define NVARS (sizeof vars / sizeof vars[0])
+
+START_TEST(fills_placeholders)
+{
+    char out[256], err[128];
+    long n = hello_template_render("listen ${PORT};\npid ${RUNTIME_DIR}/nginx.pid;${EMPTY}", vars, NVARS, out,
+                                   sizeof out, err, sizeof err);
+
+    ck_assert_int_gt(n, 0);
+    ck_assert_str_eq(out, "listen 8080;\npid /tmp/hello.x/nginx.pid;");
+    ck_assert_uint_eq(strlen(out), (size_t)n);
+}
+END_TEST
+
+START_TEST(leaves_nginx_variables_alone)
+{
+    char out[256], err[128];
+    const char *tpl = "log $request_id ${request_id} $ {PORT} ${} ${Port} $";
+
+    ck_assert_int_gt(hello_template_render(tpl, vars, NVARS, out, sizeof out, err, sizeof err), 0);
+    ck_assert_str_eq(out, tpl);
+}
+END_TEST
+
+START_TEST(unknown_placeholder_fails)
+{
+    char out[256], err[128];
+
+    ck_assert_int_eq(hello_template_render("x ${NOPE} y", vars, NVARS, out, sizeof out, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "NOPE"));
+}
+END_TEST
+
+START_TEST(overflow_fails)
+{
+    char out[8], err[128];
+
+    ck_assert_int_eq(hello_template_render("listen ${PORT};", vars, NVARS, out, sizeof out, err, sizeof err), -1);
+    ck_assert_int_eq(hello_template_render("12345678", vars, NVARS, out, sizeof out, err, sizeof err), -1);
+    ck_assert_int_eq(hello_template_render("1234567", vars, NVARS, out, sizeof out, err, sizeof err), 7);
+}
+END_TEST
+
+START_TEST(json_escape)
+{
+    char out[64];
+    size_t len = 0;
+
+    hello_json_escape(out, sizeof out, &len, "a\"b\\c\nd\x01\x7f\xc3\xa9");
+    ck_assert_str_eq(out, "a\\\"b\\\\c\\u000ad\\u0001\\u007f\xc3\xa9");
+    len = 0;
+    hello_json_escape(out, 8, &len, "\n\n\n\n");
+    ck_assert_uint_lt(len, 8); /* truncated, never split inside an escape */
+    ck_assert_str_eq(out, "\\u000a");
+}
+END_TEST
+
+START_TEST(log_line_is_one_json_object)
+{
+    int fds[2];
+    char buf[4096];
+    ssize_t n;
+    hello_log_fields f;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    hello_logger lg = {.level = HELLO_LOG_INFO, .fd = fds[1], .component = "test"};
+    hello_log_fields_init(&f);
+    hello_log_str(&f, "path", "/a\"b");
+    hello_log_int(&f, "status", 400);
+    hello_log_emit(&lg, HELLO_LOG_DEBUG, "dropped below level", &f);
+    hello_log_emit(&lg, HELLO_LOG_WARN, "line\nbreak", &f);
+    close(fds[1]);
+    n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    ck_assert_ptr_eq(strchr(buf, '\n'), buf + n - 1); /* exactly one line */
+    ck_assert_ptr_nonnull(strstr(buf, "\"level\":\"warn\""));
+    ck_assert_ptr_nonnull(strstr(buf, "\"msg\":\"line\\u000abreak\""));
+    ck_assert_ptr_nonnull(strstr(buf, "\"path\":\"/a\\\"b\",\"status\":400}"));
+    ck_assert_int_eq(buf[0], '{');
+}
+END_TEST
+
+START_TEST(log_fields_never_overflow)
+{
+    hello_log_fields f;
+    char big[2000];
+
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    hello_log_fields_init(&f);
+    hello_log_str(&f, "small", "ok");
+    hello_log_str(&f, "big", big); /* dropped whole */
+    ck_assert_str_eq(f.buf, ",\"small\":\"ok\"");
+    for (int i = 0; i < 200; i++) hello_log_int(&f, "n", i);
+    ck_assert_uint_lt(f.len, sizeof f.buf);
+}
+END_TEST
+
+START_TEST(log_level_names)
+{
+    hello_log_level l;
+
+    ck_assert_int_eq(hello_log_level_parse("warn", &l), 0);
+    ck_assert_int_eq(l, HELLO_LOG_WARN);
+    ck_assert_int_eq(hello_log_level_parse("WARN", &l), -1);
+    ck_assert_int_eq(hello_log_level_parse("", &l), -1);
+}
+END_TEST
+
+static Suite *template_suite(void)
+{
+    Suite *s = suite_create("template-and-log");
+    TCase *core = tcase_create("Core");
+    TCase *limits = tcase_create("Limits");
+    TCase *bad = tcase_create("Bad input");
+
+    tcase_add_test(core, fills_placeholders);
+    tcase_add_test(core, leaves_nginx_variables_alone);
+    tcase_add_test(core, json_escape);
+    tcase_add_test(core, log_line_is_one_json_object);
+    tcase_add_test(limits, overflow_fails);
+    tcase_add_test(limits, log_fields_never_overflow);
+    tcase_add_test(bad, unknown_placeholder_fails);
+    tcase_add_test(bad, log_level_names);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, limits);
+    suite_add_tcase(s, bad);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(template_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
