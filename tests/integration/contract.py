@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""The HTTP contract of hello-cluster, checked over real HTTP.
+
+  contract.py --binary build/hello        start nginx + responder on free loopback ports, run the
+                                          HTTP contract and the process tests (logs, config errors)
+  contract.py --base-url URL --metrics-url URL
+                                          run the HTTP contract against a running instance
+                                          (the container tests do this)
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack, raw_request, request  # noqa: E402
+import runner  # noqa: E402
+
+TARGET = {}  # host, port, metrics_port, stack (None when testing a base URL)
+
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "strict-transport-security": "max-age=",
+}
+
+
+def get(path, method="GET", headers=None):
+    return request(TARGET["host"], TARGET["port"], path, method, headers)
+
+
+def raw(data):
+    return raw_request(TARGET["host"], TARGET["port"], data)
+
+
+def metrics_text():
+    status, headers, body = request(TARGET["host"], TARGET["metrics_port"], "/metrics")
+    assert status == 200, status
+    return body.decode()
+
+
+def responder_total():
+    """Sum of hello_requests_total but the scrapes themselves: requests that reached the responder."""
+    total = 0
+    for line in metrics_text().splitlines():
+        if line.startswith("hello_requests_total{") and 'route="metrics"' not in line:
+            total += int(line.rsplit(" ", 1)[1])
+    return total
+
+
+class HTTPContract(unittest.TestCase):
+    """The contract table: same behaviour natively and in the container."""
+
+    def assert_plain(self, headers):
+        self.assertEqual(headers.get("content-type"), "text/plain; charset=utf-8")
+
+    def assert_security_headers(self, headers):
+        for name, fragment in SECURITY_HEADERS.items():
+            self.assertIn(name, headers, name)
+            self.assertIn(fragment, headers[name], name)
+        self.assertNotIn("x-powered-by", headers)
+        self.assertEqual(headers.get("server"), "nginx")  # no version
+        self.assertRegex(headers.get("x-request-id", ""), r"^[A-Za-z0-9._:-]{8,128}$")
+
+    # ---------------------------------------------------------------- greetings
+    def test_hello_default(self):
+        status, headers, body = get("/")
+        self.assertEqual((status, body), (200, b"Hello John!"))
+        self.assert_plain(headers)
+        self.assert_security_headers(headers)
+        self.assertEqual(headers.get("content-length"), "11")
+
+    def test_hello_named(self):
+        cases = {
+            "/?name=Ada": "Hello Ada!",
+            "/?name=Ada+Lovelace": "Hello Ada Lovelace!",
+            "/?name=Ada%20Lovelace": "Hello Ada Lovelace!",
+            "/?name=Jos%C3%A9": "Hello José!",
+            "/?name=%E6%97%A5%E6%9C%AC": "Hello 日本!",
+            "/?name=": "Hello John!",
+            "/?x=1&name=Grace&y=2": "Hello Grace!",
+            "/?name=" + "%E2%82%AC" * 64: "Hello " + "€" * 64 + "!",
+            "/?name=%3Cscript%3E": "Hello <script>!",
+        }
+        for path, expected in cases.items():
+            status, headers, body = get(path)
+            self.assertEqual((status, body.decode()), (200, expected), path)
+            self.assert_plain(headers)
+
+    def test_bye(self):
+        self.assertEqual(get("/bye")[::2], (200, b"Goodbye John!"))
+        self.assertEqual(get("/bye?name=Ada")[::2], (200, b"Goodbye Ada!"))
+
+    def test_head_same_headers_no_body(self):
+        for path in ("/", "/?name=Ada", "/bye", "/healthz"):
+            g_status, g_headers, g_body = get(path)
+            h_status, h_headers, h_body = get(path, "HEAD")
+            self.assertEqual(h_status, g_status, path)
+            self.assertEqual(h_body, b"", path)
+            self.assertEqual(h_headers.get("content-length"), str(len(g_body)), path)
+            for name in ("content-type", "content-security-policy", "x-frame-options"):
+                self.assertEqual(h_headers.get(name), g_headers.get(name), name)
+
+    # ---------------------------------------------------------------- bad input
+    def test_bad_names_are_400_with_one_line(self):
+        cases = {
+            "/?name=%FF": "UTF-8",
+            "/?name=%C3%28": "UTF-8",
+            "/?name=%ED%A0%80": "UTF-8",
+            "/?name=%C0%AF": "UTF-8",
+            "/?name=%00": "control",
+            "/?name=a%0Ab": "control",
+            "/?name=%0D%0ASet-Cookie:%20x=1": "control",
+            "/?name=%1B%5B31m": "control",
+            "/?name=%ZZ": "percent",
+            "/?name=abc%": "percent",
+            "/?name=%4": "percent",
+            "/?name=" + "a" * 65: "64",
+            "/bye?name=" + "%F0%9F%98%80" * 65: "64",
+            "/?name=a&name=b": "once",
+        }
+        for path, word in cases.items():
+            status, headers, body = get(path)
+            self.assertEqual(status, 400, path)
+            self.assert_plain(headers)
+            self.assert_security_headers(headers)
+            text = body.decode()
+            self.assertTrue(text.endswith("\n") and text.count("\n") == 1, repr(text))
+            self.assertIn(word, text, path)
+            self.assertNotIn("Set-Cookie", headers)
+
+    def test_other_methods_405(self):
+        for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+            status, headers, body = get("/", method)
+            self.assertEqual(status, 405, method)
+            self.assertEqual(headers.get("allow"), "GET, HEAD", method)
+            self.assert_plain(headers)
+
+    def test_unknown_path_404(self):
+        for path in ("/nope", "/bye/x", "/index.html", "/metrics", "/.hello-error", "/HEALTHZ"):
+            status, headers, body = get(path)
+            self.assertEqual(status, 404, path)
+            self.assert_plain(headers)
+            self.assert_security_headers(headers)
+
+    def test_oversized_requests_stop_at_nginx(self):
+        before = responder_total()
+        cases = [
+            ("long URI", b"GET /?name=" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", (414,)),
+            ("long header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 6000 + b"\r\n\r\n", (431, 400)),
+            ("many headers", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(
+                b"X-H%d: %s\r\n" % (i, b"v" * 1000) for i in range(20)) + b"\r\n", (431, 400)),
+            ("big body", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"a" * 2000, (413,)),
+            ("garbage request line", b"GARBAGE\r\n\r\n", (400,)),
+            ("bad version", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", (505, 400)),
+            ("missing Host", b"GET / HTTP/1.1\r\n\r\n", (400,)),
+            ("NUL in header", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", (400,)),
+            ("path escapes root", b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", (400,)),
+        ]
+        for label, data, expected in cases:
+            answer = raw(data)
+            m = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+            self.assertIsNotNone(m, "%s: no status line in %r" % (label, answer[:200]))
+            self.assertIn(int(m.group(1)), expected, label)
+            head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+            if int(m.group(1)) != 505:
+                self.assertIn("content-type: text/plain; charset=utf-8", head, label)
+            self.assertNotIn("server: nginx/", head, label)
+        self.assertEqual(responder_total(), before, "an oversized request reached the responder")
+
+    def test_odd_encodings_in_path(self):
+        self.assertEqual(get("/b%79e")[::2], (200, b"Goodbye John!"))  # nginx decodes and normalises
+        self.assertEqual(get("/%FF")[0], 404)
+        self.assertEqual(get("/?name=%F0%9F%98%80")[::2], (200, "Hello 😀!".encode()))
+
+    # ---------------------------------------------------------------- request ids
+    def test_request_id_passthrough_and_generated(self):
+        sane = "req-0123456789abcdef"
+        self.assertEqual(get("/", headers={"X-Request-ID": sane})[1]["x-request-id"], sane)
+        for insane in ("short", "has space in it", "x" * 200, "semi;colon;value"):
+            rid = get("/", headers={"X-Request-ID": insane})[1]["x-request-id"]
+            self.assertNotEqual(rid, insane)
+            self.assertRegex(rid, r"^[0-9a-f]{32}$")
+        a, b = get("/")[1]["x-request-id"], get("/")[1]["x-request-id"]
+        self.assertNotEqual(a, b)
+
+    # ---------------------------------------------------------------- health
+    def test_health_endpoints(self):
+        status, headers, body = get("/healthz")
+        self.assertEqual(status, 200)
+        self.assert_plain(headers)
+        status, headers, body = get("/readyz")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("cache-control"), "no-store")
+
+    # ---------------------------------------------------------------- metrics
+    def test_metrics_on_internal_port_only(self):
+        get("/?name=Metrics")
+        status, headers, body = request(TARGET["host"], TARGET["metrics_port"], "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
+        text = body.decode()
+        for family, kind in (("hello_requests_total", "counter"),
+                             ("hello_request_duration_seconds", "histogram"),
+                             ("hello_requests_in_flight", "gauge"),
+                             ("process_start_time_seconds", "gauge"),
+                             ("hello_build_info", "gauge")):
+            self.assertIn("# TYPE %s %s\n" % (family, kind), text)
+        self.assertRegex(text, r'hello_build_info\{version="[^"]+",commit="[^"]+"\} 1\n')
+        self.assertRegex(text, r'hello_request_duration_seconds_bucket\{route="hello",le="\+Inf"\} \d+\n')
+        self.assertEqual(get("/metrics")[0], 404)
+        self.assertEqual(request(TARGET["host"], TARGET["metrics_port"], "/")[0], 404)
+
+    def test_metrics_count_requests(self):
+        def count():
+            m = re.search(r'hello_requests_total\{route="bye",code="200"\} (\d+)', metrics_text())
+            return int(m.group(1)) if m else 0
+        before = count()
+        for _ in range(5):
+            get("/bye")
+        self.assertEqual(count() - before, 5)
+
+    # ---------------------------------------------------------------- connections
+    def test_keepalive_and_pipelining(self):
+        one = b"GET /?name=P HTTP/1.1\r\nHost: x\r\n\r\n"
+        answer = raw(one * 20 + b"GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(answer.count(b"HTTP/1.1 200 OK"), 21)
+        self.assertEqual(answer.count(b"Hello P!"), 20)
+        self.assertTrue(answer.endswith(b"Goodbye John!"))
+
+    def test_http10(self):
+        answer = raw(b"GET /?name=Old HTTP/1.0\r\n\r\n")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 OK"), answer[:40])
+        self.assertTrue(answer.endswith(b"Hello Old!"))
+
+    def test_concurrent_requests(self):
+        import concurrent.futures
+        paths = ["/?name=c%d" % i for i in range(300)]
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            results = list(pool.map(lambda p: get(p)[::2], paths))
+        for i, (status, body) in enumerate(results):
+            self.assertEqual((status, body), (200, ("Hello c%d!" % i).encode()))
+
+
+class ProcessContract(unittest.TestCase):
+    """What only a locally started process shows: logs, configuration errors, the health check."""
+
+    def test_access_log_is_json_lines(self):
+        stack = TARGET["stack"]
+        get("/?name=LogMe", headers={"X-Request-ID": "log-test-request-1", "User-Agent": 'ua "quoted"'})
+        deadline = time.monotonic() + 5  # access log is buffered for up to 1 s
+        entry = None
+        while time.monotonic() < deadline and entry is None:
+            for line in list(stack.stdout_lines):
+                record = json.loads(line)
+                if record.get("request_id") == "log-test-request-1":
+                    entry = record
+            time.sleep(0.1)
+        self.assertIsNotNone(entry, "no access log line for the request:\n" + stack.logs())
+        for key in ("time", "request_id", "method", "path", "status", "bytes", "duration",
+                    "upstream_duration", "user_agent"):
+            self.assertIn(key, entry)
+        self.assertEqual(entry["method"], "GET")
+        self.assertEqual(entry["path"], "/")  # no query string: names stay out of logs
+        self.assertEqual(entry["status"], 200)
+        self.assertEqual(entry["user_agent"], 'ua "quoted"')
+        self.assertIsInstance(entry["duration"], (int, float))
+        for line in stack.stdout_lines:
+            json.loads(line)  # every line is JSON
+
+    def test_responder_logs_are_json_lines(self):
+        stack = TARGET["stack"]
+        records = [json.loads(line) for line in stack.stderr_lines if line.startswith("{")]
+        self.assertTrue(any(r.get("msg") == "starting" for r in records))
+        for r in records:
+            for key in ("time", "level", "component", "pid", "msg"):
+                self.assertIn(key, r)
+
+    def test_healthcheck_mode(self):
+        stack = TARGET["stack"]
+        env = dict(stack.env)
+        ok = subprocess.run([stack.binary, "--healthcheck"], env=env, capture_output=True, timeout=10)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        from stack import free_port
+        env["PORT"] = str(free_port())
+        bad = subprocess.run([stack.binary, "--healthcheck"], env=env, capture_output=True, timeout=10)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn(b"healthz", bad.stderr)
+
+    def test_version_and_usage(self):
+        binary = TARGET["stack"].binary
+        out = subprocess.run([binary, "--version"], capture_output=True, timeout=5)
+        self.assertEqual(out.returncode, 0)
+        self.assertTrue(out.stdout.startswith(b"hello "))
+        bad = subprocess.run([binary, "--bogus"], capture_output=True, timeout=5)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn(b"usage", bad.stderr)
+
+    def start_expecting_failure(self, env, word, code=2):
+        binary = TARGET["stack"].binary
+        base = dict(TARGET["stack"].env)
+        base.update(env)
+        started = time.monotonic()
+        out = subprocess.run([binary], env=base, capture_output=True, timeout=15)
+        self.assertLess(time.monotonic() - started, 10, "start-up failure took too long")
+        self.assertEqual(out.returncode, code, out.stderr)
+        self.assertIn(word.encode(), out.stderr)
+        return out
+
+    def test_invalid_configuration_names_the_variable(self):
+        for name, value in (("PORT", "http"), ("PORT", "70000"), ("METRICS_PORT", "0"),
+                            ("WORKERS", "0"), ("WORKERS", "lots"), ("GRACE_SECONDS", "-5"),
+                            ("LOG_LEVEL", "loud"), ("LISTEN_ADDRESS", "example.com"),
+                            ("RUNTIME_DIR", "tmp"), ("NGINX_BIN", "nginx")):
+            out = self.start_expecting_failure({name: value}, name)
+            line = out.stderr.decode().strip().splitlines()[-1]
+            self.assertEqual(json.loads(line)["level"], "error")
+
+    def test_missing_template_and_nginx(self):
+        self.start_expecting_failure({"NGINX_TEMPLATE": "/nonexistent/nginx.conf.template"}, "NGINX_TEMPLATE")
+        from stack import free_port
+        self.start_expecting_failure({"NGINX_BIN": "/nonexistent/nginx", "PORT": str(free_port()),
+                                      "METRICS_PORT": str(free_port())}, "NGINX_BIN", code=1)
+
+    def test_unwritable_runtime_dir_fails_fast(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "ro")
+            os.mkdir(path, 0o555)
+            # Root ignores permission bits; the binary runs as nobody when root, which does not.
+            self.start_expecting_failure({"RUNTIME_DIR": path}, "RUNTIME_DIR", code=2)
+        self.start_expecting_failure({"RUNTIME_DIR": "/proc"}, "RUNTIME_DIR", code=2)
+
+    def test_port_in_use_fails(self):
+        stack = TARGET["stack"]
+        from stack import free_port
+        self.start_expecting_failure({"PORT": str(stack.port), "METRICS_PORT": str(free_port())},
+                                     "nginx exited", code=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", help="start this hello binary on free loopback ports")
+    parser.add_argument("--base-url", help="test a running instance, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--metrics-url", help="its metrics listener, e.g. http://127.0.0.1:9090")
+    parser.add_argument("--sanitized", action="store_true",
+                        help="the binary is built with sanitizers: fail on any sanitizer report")
+    args = parser.parse_args()
+    if bool(args.binary) == bool(args.base_url):
+        parser.error("give either --binary or --base-url (with --metrics-url)")
+
+    classes = [HTTPContract]
+    stack = None
+    if args.binary:
+        stack = Stack(args.binary).start()
+        TARGET.update(host="127.0.0.1", port=stack.port, metrics_port=stack.metrics_port, stack=stack)
+        classes.append(ProcessContract)
+    else:
+        if not args.metrics_url:
+            parser.error("--base-url needs --metrics-url")
+        base, metrics = urllib.parse.urlsplit(args.base_url), urllib.parse.urlsplit(args.metrics_url)
+        TARGET.update(host=base.hostname, port=base.port or 80, metrics_port=metrics.port or 80, stack=None)
+        print("HTTP contract against %s (metrics %s)" % (args.base_url, args.metrics_url))
+
+    ok = True
+    try:
+        ok = runner.run(classes)
+    finally:
+        if stack is not None:
+            code, seconds = stack.stop()
+            stack.kill_all()
+            problems = []
+            if code != 0:
+                problems.append("stack exited %s after SIGTERM" % code)
+            if args.sanitized:
+                reports = [l for l in stack.stderr_lines
+                           if "runtime error" in l or "AddressSanitizer" in l or "LeakSanitizer" in l]
+                if reports:
+                    problems.append("sanitizer reports:\n" + "\n".join(reports[:20]))
+            run_dir = stack.run_dir()
+            if run_dir and os.path.exists(run_dir):
+                problems.append("runtime directory %s left behind" % run_dir)
+            for p in problems:
+                print("FAIL: " + p)
+            ok = ok and not problems
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
