@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Policy checks on rendered Kubernetes manifests (the output of `kubectl kustomize`).
+
+Usage:
+  check_policy.py RENDERED.json [--node-port N] [--image REF]   check one rendering
+  check_policy.py RENDERED.json --self-test                       prove each check can fail
+
+RENDERED.json is a JSON array of the objects. Prints `ok - ...` / `not ok - ...` per check
+and exits 1 when any check fails. The self-test breaks the rendering in one way at a time
+(a root user, a `latest` tag, a PDB that selects nothing, ...) and requires the matching
+check to fail, so a check that can never fail is caught.
+"""
+import argparse
+import copy
+import json
+import sys
+
+# Pod Security Standards "restricted" (Kubernetes docs, "Pod Security Standards").
+RESTRICTED_VOLUME_TYPES = {
+    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+    "persistentVolumeClaim", "projected", "secret",
+}
+APP_PORT, METRICS_PORT = 8080, 9090
+APP_UID = 10001
+
+
+class Rendering:
+    """Index of the rendered objects by kind."""
+
+    def __init__(self, objects):
+        self.objects = objects
+
+    def of_kind(self, kind):
+        return [o for o in self.objects if o.get("kind") == kind]
+
+    def one(self, kind, name=None):
+        found = [o for o in self.of_kind(kind) if name is None or o["metadata"]["name"] == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected exactly one {kind}{' ' + name if name else ''}, found {len(found)}")
+        return found[0]
+
+    @property
+    def deployment(self):
+        return self.one("Deployment")
+
+    @property
+    def pod(self):
+        return self.deployment["spec"]["template"]
+
+    @property
+    def containers(self):
+        return self.pod["spec"]["containers"] + self.pod["spec"].get("initContainers", [])
+
+
+def selects(selector, labels):
+    """True when a matchLabels selector (no expressions) selects the given labels."""
+    if not selector or selector.get("matchExpressions"):
+        return False
+    wanted = selector.get("matchLabels", {})
+    return bool(wanted) and all(labels.get(k) == v for k, v in wanted.items())
+
+
+def env_of(container):
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+# ---------------------------------------------------------------- checks
+# Each check takes (rendering, options) and raises AssertionError with a reason.
+
+def check_namespace_restricted(r, _):
+    ns = r.one("Namespace")
+    labels = ns["metadata"].get("labels", {})
+    assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", "namespace does not enforce restricted"
+    for o in r.objects:
+        if o["kind"] != "Namespace":
+            assert o["metadata"].get("namespace") == ns["metadata"]["name"], f"{o['kind']} {o['metadata']['name']} outside the namespace"
+
+
+def check_service_account(r, _):
+    spec = r.pod["spec"]
+    name = spec.get("serviceAccountName")
+    assert name, "pod names no serviceAccountName"
+    sa = r.one("ServiceAccount", name)
+    assert sa.get("automountServiceAccountToken") is False, "ServiceAccount mounts a token"
+    assert spec.get("automountServiceAccountToken") is False, "pod mounts a token"
+
+
+def check_rolling_update(r, _):
+    strategy = r.deployment["spec"].get("strategy", {})
+    assert strategy.get("type") == "RollingUpdate", "strategy is not RollingUpdate"
+    assert strategy.get("rollingUpdate", {}).get("maxUnavailable") == 0, "maxUnavailable is not 0"
+
+
+def check_replicas(r, _):
+    hpa = r.one("HorizontalPodAutoscaler")
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", r.deployment["metadata"]["name"]), "HPA targets another object"
+    assert hpa["spec"].get("minReplicas", 1) >= 3, "HPA keeps fewer than 3 replicas"
+    assert "replicas" not in r.deployment["spec"], "Deployment sets replicas although the HPA owns them"
+    metrics = [m["resource"]["name"] for m in hpa["spec"].get("metrics", []) if m["type"] == "Resource"]
+    assert "cpu" in metrics, "HPA does not scale on CPU"
+
+
+def check_restricted_pod(r, _):
+    spec = r.pod["spec"]
+    psc = spec.get("securityContext", {})
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        assert not spec.get(key), f"{key} is set"
+    assert psc.get("seccompProfile", {}).get("type") in ("RuntimeDefault", "Localhost"), "pod seccomp is not RuntimeDefault"
+    for v in spec.get("volumes", []):
+        kinds = set(v) - {"name"}
+        assert kinds <= RESTRICTED_VOLUME_TYPES, f"volume {v['name']} uses {kinds}"
+    for c in r.containers:
+        csc = c.get("securityContext", {})
+        name = c["name"]
+        non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
+        assert non_root is True, f"{name}: runAsNonRoot is not true"
+        uid = csc.get("runAsUser", psc.get("runAsUser"))
+        assert uid == APP_UID, f"{name}: runAsUser {uid} is not the image user {APP_UID}"
+        assert csc.get("allowPrivilegeEscalation") is False, f"{name}: allowPrivilegeEscalation is not false"
+        assert not csc.get("privileged"), f"{name}: privileged"
+        caps = csc.get("capabilities", {})
+        assert "ALL" in caps.get("drop", []), f"{name}: capabilities not dropped"
+        assert set(caps.get("add", [])) <= {"NET_BIND_SERVICE"}, f"{name}: adds capabilities"
+        assert csc.get("readOnlyRootFilesystem") is True, f"{name}: root filesystem is writable"
+        seccomp = csc.get("seccompProfile", psc.get("seccompProfile", {})).get("type")
+        assert seccomp in ("RuntimeDefault", "Localhost"), f"{name}: seccomp {seccomp}"
+        for p in c.get("ports", []):
+            assert "hostPort" not in p, f"{name}: hostPort"
+
+
+def check_probes(r, _):
+    for c in r.pod["spec"]["containers"]:
+        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
+            got = c.get(probe, {}).get("httpGet", {})
+            assert got.get("path") == path, f"{c['name']}: {probe} path {got.get('path')} is not {path}"
+            assert got.get("port") in ("http", APP_PORT), f"{c['name']}: {probe} not on the app port"
+
+
+def check_resources(r, _):
+    units = {"m": 1e-3, "": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+
+    def quantity(q):
+        q = str(q)
+        for suffix in sorted(units, key=len, reverse=True):
+            if suffix and q.endswith(suffix):
+                return float(q[: -len(suffix)]) * units[suffix]
+        return float(q)
+
+    for c in r.containers:
+        res = c.get("resources", {})
+        for resource in ("cpu", "memory"):
+            req = res.get("requests", {}).get(resource)
+            lim = res.get("limits", {}).get(resource)
+            assert req and lim, f"{c['name']}: {resource} request and limit both needed"
+            assert quantity(req) <= quantity(lim), f"{c['name']}: {resource} request above limit"
+
+
+def check_image(r, opts):
+    for c in r.containers:
+        image = c["image"]
+        name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "")
+        assert "@sha256:" in image or tag, f"{c['name']}: image {image} has no tag"
+        assert tag != "latest", f"{c['name']}: image {image} uses latest"
+        if opts.image:
+            assert image == opts.image, f"{c['name']}: image {image} is not {opts.image}"
+
+
+def check_graceful_stop(r, _):
+    spec = r.pod["spec"]
+    for c in spec["containers"]:
+        pre_stop = c.get("lifecycle", {}).get("preStop", {})
+        assert "sleep" in pre_stop, f"{c['name']}: no native preStop sleep (the image has no shell)"
+        assert not pre_stop.get("exec"), f"{c['name']}: preStop exec needs a shell the image lacks"
+        delay = pre_stop["sleep"]["seconds"]
+        grace = int(env_of(c).get("GRACE_SECONDS") or 20)
+        total = spec.get("terminationGracePeriodSeconds", 30)
+        assert total > delay + grace, f"{c['name']}: terminationGracePeriodSeconds {total} <= preStop {delay} + drain {grace}"
+
+
+def check_runtime_volume(r, _):
+    spec = r.pod["spec"]
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    for c in spec["containers"]:
+        runtime_dir = env_of(c).get("RUNTIME_DIR", "/tmp")
+        mounts = [m for m in c.get("volumeMounts", []) if m["mountPath"] == runtime_dir]
+        assert mounts, f"{c['name']}: nothing mounted at {runtime_dir}"
+        empty_dir = volumes[mounts[0]["name"]].get("emptyDir")
+        assert empty_dir is not None, f"{c['name']}: {runtime_dir} is not an emptyDir"
+        assert empty_dir.get("medium") == "Memory", "runtime emptyDir is not memory-backed"
+        assert empty_dir.get("sizeLimit"), "runtime emptyDir has no sizeLimit"
+
+
+def check_ports(r, _):
+    for c in r.pod["spec"]["containers"]:
+        ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+        assert ports == {"http": APP_PORT, "metrics": METRICS_PORT}, f"{c['name']}: ports {ports}"
+
+
+def check_selectors(r, _):
+    labels = r.pod["metadata"].get("labels", {})
+    assert selects(r.deployment["spec"]["selector"], labels), "Deployment selector does not select its pods"
+    assert selects(r.one("PodDisruptionBudget")["spec"]["selector"], labels), "PDB does not select the pods"
+    assert selects(r.one("NetworkPolicy")["spec"]["podSelector"], labels), "NetworkPolicy does not select the pods"
+    named_ports = {p["name"] for c in r.pod["spec"]["containers"] for p in c.get("ports", [])}
+    for svc in r.of_kind("Service"):
+        assert selects({"matchLabels": svc["spec"].get("selector", {})}, labels), f"Service {svc['metadata']['name']} selects no pod"
+        for p in svc["spec"]["ports"]:
+            assert p.get("targetPort") in named_ports, f"Service {svc['metadata']['name']} targets unknown port {p.get('targetPort')}"
+    for tsc in r.pod["spec"].get("topologySpreadConstraints", []):
+        assert selects(tsc["labelSelector"], labels), f"spread on {tsc['topologyKey']} selects no pod"
+
+
+def check_topology_spread(r, _):
+    keys = {t["topologyKey"] for t in r.pod["spec"].get("topologySpreadConstraints", [])}
+    assert {"topology.kubernetes.io/zone", "kubernetes.io/hostname"} <= keys, f"spread only over {sorted(keys)}"
+
+
+def check_metrics_annotations(r, _):
+    ann = r.pod["metadata"].get("annotations", {})
+    assert ann.get("prometheus.io/scrape") == "true", "no Prometheus scrape annotation"
+    assert ann.get("prometheus.io/port") == str(METRICS_PORT), "Prometheus port is not the metrics port"
+    names = {c["name"] for c in r.pod["spec"]["containers"]}
+    dd = [k for k in ann if k.startswith("ad.datadoghq.com/") and k.endswith(".checks")]
+    assert dd, "no Datadog autodiscovery annotation"
+    for key in dd:
+        container = key[len("ad.datadoghq.com/"):-len(".checks")]
+        assert container in names, f"Datadog annotation names container {container!r} that does not exist"
+        checks = json.loads(ann[key])
+        endpoints = [i["openmetrics_endpoint"] for i in checks["openmetrics"]["instances"]]
+        assert all(f":{METRICS_PORT}/metrics" in e for e in endpoints), f"Datadog scrapes {endpoints}"
+
+
+def check_network_policy(r, _):
+    np = r.one("NetworkPolicy")
+    assert "Ingress" in np["spec"].get("policyTypes", []), "the policy does not restrict ingress"
+    ports = {p.get("port") for rule in np["spec"].get("ingress", []) for p in rule.get("ports", [])}
+    rules_without_ports = [rule for rule in np["spec"].get("ingress", []) if not rule.get("ports")]
+    assert not rules_without_ports, "an ingress rule allows every port"
+    assert ports <= {"http", "metrics", APP_PORT, METRICS_PORT} and ports, f"ingress open on {ports}"
+
+
+def check_node_port(r, opts):
+    svc = r.one("Service", "hello")
+    if opts.node_port is None:
+        # Without --node-port: the portable base, which leaves the entry to overlays.
+        assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", "the base exposes the Service outside the cluster"
+        assert all("nodePort" not in p for p in svc["spec"]["ports"]), "the base fixes a nodePort"
+    else:
+        assert svc["spec"].get("type") == "NodePort", "public Service is not a NodePort"
+        node_ports = [p.get("nodePort") for p in svc["spec"]["ports"] if p.get("name") == "http"]
+        assert node_ports == [opts.node_port], f"nodePort {node_ports} is not {opts.node_port}"
+    metrics = r.one("Service", "hello-metrics")
+    assert metrics["spec"].get("type", "ClusterIP") == "ClusterIP", "metrics Service is exposed outside the cluster"
+
+
+CHECKS = [
+    ("namespace enforces the restricted profile and holds every object", check_namespace_restricted),
+    ("pods run as a ServiceAccount that exists and mounts no token", check_service_account),
+    ("rolling update never goes below capacity (maxUnavailable 0)", check_rolling_update),
+    ("HPA owns at least 3 replicas and scales on CPU", check_replicas),
+    ("pod spec meets the restricted profile (non-root 10001, no escalation, drop ALL, RO root, seccomp)", check_restricted_pod),
+    ("liveness /healthz, readiness /readyz and a startup probe", check_probes),
+    ("CPU and memory requests and limits on every container", check_resources),
+    ("image has a version tag, never latest", check_image),
+    ("native preStop sleep and a grace period longer than sleep + drain", check_graceful_stop),
+    ("runtime directory is a memory-backed, size-limited emptyDir", check_runtime_volume),
+    ("ports http 8080 and metrics 9090", check_ports),
+    ("Deployment, PDB, NetworkPolicy, Services and spread select the pods", check_selectors),
+    ("pods spread across zones and nodes", check_topology_spread),
+    ("Prometheus and Datadog annotations point at the metrics port", check_metrics_annotations),
+    ("NetworkPolicy admits only the app and metrics ports", check_network_policy),
+    ("public Service: the ALB's NodePort (overlay) or ClusterIP (base); metrics stay ClusterIP", check_node_port),
+]
+
+
+def run_checks(objects, opts, quiet=False):
+    """Returns the names of the failed checks."""
+    r = Rendering(objects)
+    failed = []
+    for name, check in CHECKS:
+        try:
+            check(r, opts)
+        except (AssertionError, KeyError, TypeError, ValueError) as err:
+            failed.append(name)
+            if not quiet:
+                print(f"not ok - {name}: {type(err).__name__}: {err}")
+            continue
+        if not quiet:
+            print(f"ok - {name}")
+    return failed
+
+
+# ---------------------------------------------------------------- self-test
+def _container(objs):
+    return [o for o in objs if o["kind"] == "Deployment"][0]["spec"]["template"]["spec"]["containers"][0]
+
+
+def _pod_spec(objs):
+    return [o for o in objs if o["kind"] == "Deployment"][0]["spec"]["template"]["spec"]
+
+
+def _set(path_fn, key, value):
+    def mutate(objs):
+        path_fn(objs)[key] = value
+    return mutate
+
+
+def _drop_ns_label(objs):
+    del [o for o in objs if o["kind"] == "Namespace"][0]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+
+
+def _pdb_other_app(objs):
+    [o for o in objs if o["kind"] == "PodDisruptionBudget"][0]["spec"]["selector"] = {"matchLabels": {"app": "other"}}
+
+
+def _image_latest(objs):
+    _container(objs)["image"] = "hello-cluster:latest"
+
+
+def _exec_prestop(objs):
+    _container(objs)["lifecycle"]["preStop"] = {"exec": {"command": ["sleep", "5"]}}
+
+
+def _no_limits(objs):
+    del _container(objs)["resources"]["limits"]
+
+
+def _disk_tmp(objs):
+    for v in _pod_spec(objs)["volumes"]:
+        v["emptyDir"].pop("medium", None)
+
+
+def _host_path(objs):
+    _pod_spec(objs)["volumes"].append({"name": "host", "hostPath": {"path": "/"}})
+
+
+def _readiness_healthz(objs):
+    _container(objs)["readinessProbe"]["httpGet"]["path"] = "/healthz"
+
+
+def _replicas_set(objs):
+    [o for o in objs if o["kind"] == "Deployment"][0]["spec"]["replicas"] = 3
+
+
+def _np_all_ports(objs):
+    [o for o in objs if o["kind"] == "NetworkPolicy"][0]["spec"]["ingress"].append({})
+
+
+def _missing_sa(objs):
+    objs[:] = [o for o in objs if o["kind"] != "ServiceAccount"]
+
+
+def _wrong_node_port(objs):
+    svc = [o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "hello"][0]
+    svc["spec"]["ports"][0]["nodePort"] = 30081
+
+
+MUTATIONS = [
+    ("namespace without enforce label", _drop_ns_label, "namespace enforces"),
+    ("ServiceAccount missing", _missing_sa, "ServiceAccount"),
+    ("maxUnavailable 1", lambda o: [d for d in o if d["kind"] == "Deployment"][0]["spec"]["strategy"]["rollingUpdate"].update(maxUnavailable=1), "rolling update"),
+    ("replicas fixed in the Deployment", _replicas_set, "HPA owns"),
+    ("container runs as root", _set(lambda o: _container(o)["securityContext"], "runAsUser", 0), "restricted profile"),
+    ("privilege escalation allowed", _set(lambda o: _container(o)["securityContext"], "allowPrivilegeEscalation", True), "restricted profile"),
+    ("writable root filesystem", _set(lambda o: _container(o)["securityContext"], "readOnlyRootFilesystem", False), "restricted profile"),
+    ("hostPath volume", _host_path, "restricted profile"),
+    ("readiness on /healthz", _readiness_healthz, "liveness /healthz"),
+    ("no limits", _no_limits, "requests and limits"),
+    ("latest tag", _image_latest, "never latest"),
+    ("preStop exec sleep", _exec_prestop, "native preStop"),
+    ("grace period too short", _set(_pod_spec, "terminationGracePeriodSeconds", 20), "native preStop"),
+    ("runtime emptyDir on disk", _disk_tmp, "memory-backed"),
+    ("PDB selects another app", _pdb_other_app, "select the pods"),
+    ("NetworkPolicy rule without ports", _np_all_ports, "only the app and metrics"),
+    ("nodePort differs from the ALB's", _wrong_node_port, "the ALB's NodePort"),
+]
+
+
+def self_test(objects, opts):
+    failures = 0
+    baseline = run_checks(objects, opts, quiet=True)
+    if baseline:
+        print(f"not ok - self-test needs a clean rendering; failing: {baseline}")
+        return 1
+    for description, mutate, expected in MUTATIONS:
+        broken = copy.deepcopy(objects)
+        mutate(broken)
+        failed = run_checks(broken, opts, quiet=True)
+        if any(expected in name for name in failed):
+            print(f"ok - a rendering with {description} is rejected")
+        else:
+            failures += 1
+            print(f"not ok - a rendering with {description} passed (failed checks: {failed})")
+    return failures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rendered")
+    parser.add_argument("--node-port", type=int, help="the NodePort the ALB targets (EKS overlay)")
+    parser.add_argument("--image", help="the exact image every container must use")
+    parser.add_argument("--self-test", action="store_true")
+    opts = parser.parse_args()
+    with open(opts.rendered, encoding="utf-8") as f:
+        objects = json.load(f)
+    if opts.self_test:
+        return 1 if self_test(objects, opts) else 0
+    return 1 if run_checks(objects, opts) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

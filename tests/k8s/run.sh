@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# test-k8s: every kustomization under k8s/ builds, its output matches the Kubernetes schema
+# strictly (unknown fields rejected), and it passes the policy checks (restricted profile,
+# probes, resources, tags, graceful stop, selectors). The same for the overlay a deploy
+# writes (scripts/deploy-k8s-overlay.sh) with a registry image and a NodePort. Negative
+# controls prove that the schema and policy checks can fail. Offline: kubectl, node with
+# the kubernetes-models package (make deps), python3 with PyYAML.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly REPO_ROOT
+readonly TEST_DIR="$REPO_ROOT/tests/k8s"
+# The NodePort k8s/overlays/eks must carry: the Terraform default of eks_node_port.
+readonly EKS_NODE_PORT=30080
+
+PASSED=0
+FAILED=0
+WORK=""
+
+cleanup() { if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf 'not ok - %s\n' "$*"; }
+
+require_tools() {
+  local missing=0 tool
+  for tool in kubectl node python3; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      printf 'test-k8s: %s not found (install it; make deps)\n' "$tool" >&2
+      missing=1
+    fi
+  done
+  if [[ ! -f "$REPO_ROOT/node_modules/kubernetes-models/package.json" ]]; then
+    printf 'test-k8s: node_modules/kubernetes-models not found: run make deps (npm ci)\n' >&2
+    missing=1
+  fi
+  if ! python3 -c 'import yaml' 2>/dev/null; then
+    printf 'test-k8s: the python3 module yaml (PyYAML) is missing: install python3-yaml\n' >&2
+    missing=1
+  fi
+  ((missing == 0)) || { printf '0 passed, 1 failed\n'; exit 1; }
+}
+
+# Runs a checker that prints `ok - ...` / `not ok - ...` lines and adds them to the counts;
+# a checker that exits non-zero without a `not ok` line counts as one failure.
+run_checker() {
+  local label="$1" output rc=0 oks bad
+  shift
+  output="$("$@" 2>&1)" || rc=$?
+  printf '%s\n' "$output" | sed "s/^\(not ok\|ok\) - /&$label: /"
+  oks="$(grep -c '^ok - ' <<<"$output" || true)"
+  bad="$(grep -c '^not ok - ' <<<"$output" || true)"
+  PASSED=$((PASSED + oks))
+  FAILED=$((FAILED + bad))
+  if ((rc != 0 && bad == 0)); then fail "$label: checker exited $rc"; fi
+  if ((rc == 0 && bad != 0)); then fail "$label: checker reported failures but exited 0"; fi
+}
+
+to_json() {
+  python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))'
+}
+
+# Renders kustomization dir $1 into $WORK/$2.json; returns non-zero when it fails.
+render() {
+  local dir="$1" name="$2" label="${3:-${1#"$REPO_ROOT"/}}"
+  if kubectl kustomize "$dir" >"$WORK/$name.yaml" 2>"$WORK/$name.err" && to_json <"$WORK/$name.yaml" >"$WORK/$name.json"; then
+    pass "kubectl kustomize $label builds ($(grep -c '^kind:' "$WORK/$name.yaml") objects)"
+    return 0
+  fi
+  fail "kubectl kustomize $label: $(tail -n 3 "$WORK/$name.err")"
+  return 1
+}
+
+validate_schema() {
+  run_checker "$1 schema" node "$TEST_DIR/validate-schema.mjs" <"$WORK/$1.json"
+}
+
+# The schema validator must reject unknown fields, misspelled fields and wrong types.
+schema_negative_controls() {
+  local name="$1" case_name mutation
+  while IFS='|' read -r case_name mutation; do
+    python3 - "$WORK/$name.json" "$mutation" >"$WORK/broken.json" <<'PY'
+import json, sys
+objs = json.load(open(sys.argv[1]))
+dep = [o for o in objs if o["kind"] == "Deployment"][0]
+pod = dep["spec"]["template"]["spec"]
+c = pod["containers"][0]
+exec(sys.argv[2])
+print(json.dumps([dep]))
+PY
+    if node "$TEST_DIR/validate-schema.mjs" <"$WORK/broken.json" >"$WORK/broken.out" 2>&1; then
+      fail "schema check accepted a Deployment with $case_name"
+    else
+      pass "schema check rejects a Deployment with $case_name ($(grep -m1 -v '^not ok' "$WORK/broken.out" | sed 's/^ *//'))"
+    fi
+  done <<'CASES'
+a misspelled field (readinessProbes)|c["readinessProbes"] = c.pop("readinessProbe")
+an unknown field in the security context (runAsRoot)|c["securityContext"]["runAsRoot"] = False
+an unknown top-level spec field (replica)|dep["spec"]["replica"] = 3
+a string where an integer belongs (containerPort)|c["ports"][0]["containerPort"] = "8080"
+a value outside the enum (imagePullPolicy Sometimes)|c["imagePullPolicy"] = "Sometimes"
+a missing required field (container name)|del c["name"]
+CASES
+}
+
+main() {
+  require_tools
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-k8s.XXXXXX")"
+  # kubectl never needs a cluster here; a kubeconfig of its own keeps it off localhost:8080.
+  export KUBECONFIG="$WORK/kubeconfig-unused"
+  export NODE_MODULES_PARENT="$REPO_ROOT"
+
+  echo "== every kustomization builds, validates strictly and passes the policy checks"
+  local dir name node_port_args
+  while IFS= read -r dir; do
+    dir="$(dirname "$dir")"
+    name="$(tr '/' '-' <<<"${dir#"$REPO_ROOT"/}")"
+    render "$dir" "$name" || continue
+    validate_schema "$name"
+    node_port_args=()
+    [[ "$dir" == */overlays/eks ]] && node_port_args=(--node-port "$EKS_NODE_PORT")
+    run_checker "$name policy" python3 "$TEST_DIR/check_policy.py" "$WORK/$name.json" "${node_port_args[@]}"
+  done < <(find "$REPO_ROOT/k8s" -name kustomization.yaml | sort)
+
+  echo "== the overlay a deploy writes: registry image and the stack's NodePort"
+  local deploy_image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster:0123456789ab"
+  mkdir -p "$WORK/deploy-overlay"
+  if "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$WORK/deploy-overlay" "$deploy_image" 30123 &&
+    render "$WORK/deploy-overlay" deploy "the deploy overlay"; then
+    validate_schema deploy
+    run_checker "deploy policy" python3 "$TEST_DIR/check_policy.py" "$WORK/deploy.json" --node-port 30123 --image "$deploy_image"
+    # Apart from the image and the NodePort, a deploy applies exactly the eks overlay.
+    if python3 - "$WORK/k8s-overlays-eks.json" "$WORK/deploy.json" "$deploy_image" <<'PY'; then
+import json, sys
+plain, deployed, image = (json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3])
+for o in plain:
+    if o["kind"] == "Deployment":
+        o["spec"]["template"]["spec"]["containers"][0]["image"] = image
+    if o["kind"] == "Service" and o["metadata"]["name"] == "hello":
+        o["spec"]["ports"][0]["nodePort"] = 30123
+sys.exit(0 if plain == deployed else 1)
+PY
+      pass "the deploy overlay differs from k8s/overlays/eks only in the image and the NodePort"
+    else
+      fail "the deploy overlay changes more than the image and the NodePort"
+    fi
+  else
+    fail "scripts/deploy-k8s-overlay.sh could not write a buildable overlay"
+  fi
+  local bad
+  for bad in "hello-cluster:latest 30080" "hello-cluster 30080" "hello-cluster:abc 8080"; do
+    # shellcheck disable=SC2086 # two words on purpose: image and port
+    if "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$WORK/deploy-overlay" $bad 2>/dev/null; then
+      fail "deploy-k8s-overlay.sh accepted '$bad'"
+    else
+      pass "deploy-k8s-overlay.sh refuses image/NodePort '$bad'"
+    fi
+  done
+
+  echo "== negative controls: the checks can fail"
+  schema_negative_controls k8s-overlays-eks
+  run_checker "policy self-test" python3 "$TEST_DIR/check_policy.py" "$WORK/k8s-overlays-eks.json" --node-port "$EKS_NODE_PORT" --self-test
+
+  echo "== shellcheck of the deploy scripts and their tests"
+  if ! command -v shellcheck >/dev/null 2>&1; then
+    fail "shellcheck not found: install the Debian package shellcheck"
+  else
+    local script
+    for script in "$REPO_ROOT"/scripts/deploy*.sh "$REPO_ROOT"/scripts/destroy.sh "$TEST_DIR"/*.sh "$REPO_ROOT"/tests/deploy/*.sh; do
+      [[ -e "$script" ]] || continue
+      if shellcheck -x "$script" >"$WORK/shellcheck.out" 2>&1; then
+        pass "shellcheck ${script#"$REPO_ROOT"/}"
+      else
+        fail "shellcheck ${script#"$REPO_ROOT"/}"
+        cat "$WORK/shellcheck.out"
+      fi
+    done
+  fi
+
+  printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+  ((FAILED == 0))
+}
+
+main "$@"
