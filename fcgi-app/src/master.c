@@ -104,20 +104,36 @@ static void socket_path(const hello_app *app, int index, char *out, size_t size)
     snprintf(out, size, "%s/worker-%d.sock", app->run_dir, index);
 }
 
+/* Creates worker index's listening socket. The master owns it: a restarted worker accepts
+ * on the same path. Returns 0, or -1 with a log line. */
+static int open_socket(hello_app *app, int index)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    socket_path(app, index, addr.sun_path, sizeof addr.sun_path);
+    unlink(addr.sun_path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, SOMAXCONN) < 0) {
+        hello_log(&app->log, HELLO_LOG_ERROR, "cannot listen on worker socket", "error", strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    app->listen_fds[index] = fd;
+    return 0;
+}
+
+/* Closes a dead worker's socket, so nginx's connects fail at once and go to the next worker
+ * instead of waiting in a backlog nobody accepts from. */
+static void close_socket(hello_app *app, int index)
+{
+    if (app->listen_fds[index] >= 0) close(app->listen_fds[index]);
+    app->listen_fds[index] = -1;
+}
+
 static int open_sockets(hello_app *app)
 {
-    for (int i = 0; i < app->cfg.workers; i++) {
-        struct sockaddr_un addr = {.sun_family = AF_UNIX};
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-        socket_path(app, i, addr.sun_path, sizeof addr.sun_path);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, SOMAXCONN) < 0) {
-            hello_log(&app->log, HELLO_LOG_ERROR, "cannot listen on worker socket", "error", strerror(errno));
-            if (fd >= 0) close(fd);
-            return -1;
-        }
-        app->listen_fds[i] = fd;
-    }
+    for (int i = 0; i < app->cfg.workers; i++)
+        if (open_socket(app, i) < 0) return -1;
     return 0;
 }
 
@@ -135,7 +151,7 @@ static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, si
     upstream[0] = '\0';
     for (int i = 0; i < app->cfg.workers; i++) {
         socket_path(app, i, sock, sizeof sock);
-        used += (size_t)snprintf(upstream + used, upstream_size - used, "%sserver unix:%s max_fails=1 fail_timeout=2s;\n",
+        used += (size_t)snprintf(upstream + used, upstream_size - used, "%sserver unix:%s max_fails=0;\n",
                                  i == 0 ? "" : "        ", sock);
     }
     snprintf(port, sizeof port, "%d", app->cfg.port);
@@ -195,7 +211,7 @@ static int start_worker(master *m, int index)
 
         close(m->signal_fd);
         for (int i = 0; i < app->cfg.workers; i++)
-            if (i != index) close(app->listen_fds[i]);
+            if (i != index && app->listen_fds[i] >= 0) close(app->listen_fds[i]);
         /* Keep SIGTERM/SIGINT/SIGQUIT blocked: the worker reads them from its signalfd. */
         sigemptyset(&keep);
         sigaddset(&keep, SIGTERM);
@@ -316,6 +332,7 @@ static void on_child_exit(master *m, pid_t pid, int wstatus)
     i = worker_index(m, pid);
     if (i < 0) return; /* an orphan re-parented to PID 1: reaped, nothing else to do */
     m->workers[i].pid = 0;
+    close_socket(app, i);
     if (m->phase != RUNNING) {
         log_child(app, HELLO_LOG_DEBUG, "worker stopped", "worker", i, pid, wstatus);
         return;
@@ -371,7 +388,7 @@ static void on_timers(master *m)
 
             if (w->pid != 0 || w->restart_at_ms == 0 || now < w->restart_at_ms) continue;
             atomic_store_explicit(&m->app->metrics->slots[i].in_flight, 0, memory_order_relaxed);
-            if (start_worker(m, i) == 0) {
+            if (open_socket(m->app, i) == 0 && start_worker(m, i) == 0) {
                 atomic_fetch_add(&m->app->metrics->worker_restarts, 1);
                 log_child(m->app, HELLO_LOG_INFO, "worker restarted", "worker", i, w->pid, 0);
             } else {
