@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Proves the container image: the HTTP contract suite against the container, image
+# properties (size, no shell, non-root, labels), the hardened run, the missing-tmpfs
+# failure, `docker stop` under load, compose up/down, and the health check both ways.
+#
+# Usage: IMAGE_REF=hello-cluster:<tag> IMAGE_COMMIT=<sha> tests/container/run.sh
+# (`make test-container` builds the image from docker/Dockerfile first and sets these.)
+# Every container and compose project it starts is removed on exit.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly REPO_ROOT
+readonly IMAGE_REF="${IMAGE_REF:?IMAGE_REF (image to test) is required}"
+readonly IMAGE_COMMIT="${IMAGE_COMMIT:-}"
+readonly MAX_IMAGE_BYTES="${MAX_IMAGE_BYTES:-10000000}" # 10 MB as `docker image ls` counts (SI units)
+readonly RUN_ID="hc-test-$$"
+COMPOSE="${COMPOSE:-}"
+
+PASSED=0
+FAILED=0
+CONTAINERS=()
+COMPOSE_PROJECT=""
+WORK_DIR="$(mktemp -d)"
+LOAD_PID=""
+
+pass() { PASSED=$((PASSED + 1)); printf 'ok   - %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf 'FAIL - %s\n' "$*"; }
+# check "description" command...: passes when the command exits 0. Always returns 0
+# (the script runs under set -e); CHECK_OK tells a caller whether to go on.
+CHECK_OK=1
+check() {
+  local what="$1"
+  shift
+  if "$@"; then
+    CHECK_OK=1
+    pass "$what"
+  else
+    CHECK_OK=0
+    fail "$what"
+  fi
+}
+note() { printf '     %s\n' "$*"; }
+
+cleanup() {
+  local c
+  if [[ -n "$LOAD_PID" ]]; then kill "$LOAD_PID" 2>/dev/null || true; fi
+  for c in "${CONTAINERS[@]}"; do
+    docker rm -f "$c" >/dev/null 2>&1 || true
+  done
+  if [[ -n "$COMPOSE_PROJECT" ]]; then
+    (cd "$REPO_ROOT" && $COMPOSE -p "$COMPOSE_PROJECT" -f compose.yaml down --remove-orphans --timeout 5 >/dev/null 2>&1) || true
+  fi
+  rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Prints the HTTP status of a GET (000 when nothing answered).
+http_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" || true
+}
+
+# wait_http URL SECONDS: until URL answers 200.
+wait_http() {
+  local url="$1" deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    [[ "$(http_status "$url")" == 200 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_health CONTAINER STATUS SECONDS: until docker reports that health status.
+wait_health() {
+  local c="$1" want="$2" deadline=$((SECONDS + $3)) got
+  while ((SECONDS < deadline)); do
+    got="$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c" 2>/dev/null || true)"
+    [[ "$got" == "$want" ]] && return 0
+    sleep 0.5
+  done
+  note "health of $c is '${got:-none}', not '$want', after $3 s"
+  return 1
+}
+
+# start_container NAME [docker run options...]: detached, hardened unless the options say otherwise.
+start_container() {
+  local name="$RUN_ID-$1"
+  shift
+  CONTAINERS+=("$name")
+  docker run -d --name "$name" "$@" "$IMAGE_REF" >/dev/null
+  printf '%s\n' "$name"
+}
+
+# Prints "uid comm" for every process of a container (host view, via docker top).
+container_processes() {
+  docker top "$1" -eo pid,uid,comm | awk 'NR > 1 { print $2, $3 }'
+}
+
+# all_processes_run_as UID CONTAINER: master, workers and nginx (3+ processes) all run as UID.
+all_processes_run_as() {
+  container_processes "$2" | awk -v uid="$1" 'NF { n++; if ($1 != uid) bad++ } END { exit !(n >= 3 && bad == 0) }'
+}
+
+require_tools() {
+  local tool missing=0
+  for tool in docker curl python3 nsenter tar; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: install it (make deps)" >&2; missing=1; }
+  done
+  ((missing == 0)) || exit 1
+  timeout 15 docker info >/dev/null 2>&1 || { echo "no Docker engine answers (docker info failed): run docker/engine.sh start" >&2; exit 1; }
+  if [[ -z "$COMPOSE" ]]; then
+    if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then COMPOSE="docker-compose"
+    else echo "neither 'docker compose' nor docker-compose found: install the Debian package docker-compose" >&2; exit 1
+    fi
+  fi
+}
+
+# ---------------------------------------------------------------- image properties
+test_image_properties() {
+  echo "== image $IMAGE_REF"
+  local size user entrypoint stopsignal ports health revision version
+  size="$(docker image inspect -f '{{.Size}}' "$IMAGE_REF")"
+  check "image size $size bytes ($(docker image ls --format '{{.Size}}' "$IMAGE_REF")) <= $MAX_IMAGE_BYTES" \
+    test "$size" -le "$MAX_IMAGE_BYTES"
+  user="$(docker image inspect -f '{{.Config.User}}' "$IMAGE_REF")"
+  check "image user is the fixed non-root 10001:10001 (got '$user')" test "$user" == "10001:10001"
+  entrypoint="$(docker image inspect -f '{{json .Config.Entrypoint}}' "$IMAGE_REF")"
+  check "exec-form entrypoint is the responder (got $entrypoint)" test "$entrypoint" == '["/usr/local/bin/hello"]'
+  stopsignal="$(docker image inspect -f '{{.Config.StopSignal}}' "$IMAGE_REF")"
+  check "stop signal is SIGTERM (got '$stopsignal')" test "$stopsignal" == SIGTERM
+  ports="$(docker image inspect -f '{{range $p, $_ := .Config.ExposedPorts}}{{$p}} {{end}}' "$IMAGE_REF")"
+  check "exposes 8080 and 9090 (got '$ports')" test "$ports" == "8080/tcp 9090/tcp "
+  health="$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$IMAGE_REF")"
+  check "health check runs the binary's --healthcheck mode (got $health)" \
+    test "$health" == '["CMD","/usr/local/bin/hello","--healthcheck"]'
+  revision="$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$IMAGE_REF")"
+  version="$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$IMAGE_REF")"
+  check "OCI revision label is the commit being tested ($revision)" \
+    test -n "$revision" -a "$revision" == "${IMAGE_COMMIT:-$revision}" -a "$revision" != unknown
+  check "OCI version and created labels are filled" test -n "$version" -a "$version" != unknown -a \
+    "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.created"}}' "$IMAGE_REF")" != unknown
+
+  # No shell: neither as an entry point nor anywhere in the file system.
+  local out rc=0
+  out="$(docker run --rm --entrypoint /bin/sh "$IMAGE_REF" -c 'echo shell-ran' 2>&1)" || rc=$?
+  check "docker run --entrypoint /bin/sh fails (exit $rc)" test "$rc" -ne 0 -a "${out//shell-ran/}" == "$out"
+  local probe="$RUN_ID-export"
+  CONTAINERS+=("$probe")
+  docker create --name "$probe" "$IMAGE_REF" >/dev/null
+  docker export "$probe" | tar -t >"$WORK_DIR/files.txt"
+  docker rm "$probe" >/dev/null
+  local forbidden
+  forbidden="$(grep -E '(^|/)(sh|bash|dash|busybox|apt|apt-get|dpkg|cc|gcc|ld|make|perl|python3?)$' "$WORK_DIR/files.txt" || true)"
+  check "exported file system has no shell, package manager or compiler ($(wc -l <"$WORK_DIR/files.txt") entries)" \
+    test -z "$forbidden"
+  [[ -z "$forbidden" ]] || note "found: $(tr '\n' ' ' <<<"$forbidden")"
+  check "exported file system holds the responder" \
+    grep -qxE 'usr/local/bin/hello' "$WORK_DIR/files.txt"
+  check "exported file system holds nginx and its template" \
+    bash -c "grep -qx usr/sbin/nginx '$WORK_DIR/files.txt' && grep -qx etc/hello/nginx.conf.template '$WORK_DIR/files.txt'"
+}
+
+# ---------------------------------------------------------------- hardened run + contract
+test_hardened_run_and_contract() {
+  echo "== hardened run: --read-only --cap-drop ALL --security-opt no-new-privileges --user <random> + tmpfs"
+  local uid=$((20000 + RANDOM % 40000)) gid=$((20000 + RANDOM % 40000)) port mport c
+  port="$(free_port)"
+  mport="$(free_port)"
+  c="$(start_container hardened --read-only --cap-drop ALL --security-opt no-new-privileges \
+    --user "$uid:$gid" --tmpfs /tmp:rw,nosuid,nodev,noexec,size=16m \
+    -p "127.0.0.1:$port:8080" -p "127.0.0.1:$mport:9090")"
+  check "serves GET / within 10 s as uid $uid" wait_http "http://127.0.0.1:$port/" 10
+  if ((CHECK_OK == 0)); then
+    docker logs "$c" 2>&1 | tail -n 15 | sed 's/^/     /'
+    return 0
+  fi
+  check "GET /?name=Ada says Hello Ada!" test "$(curl -s --max-time 2 "http://127.0.0.1:$port/?name=Ada")" == 'Hello Ada!'
+  local procs
+  procs="$(container_processes "$c")"
+  check "every process runs as uid $uid (none as root)" all_processes_run_as "$uid" "$c"
+  note "processes: $(tr '\n' ',' <<<"$procs")"
+  check "/metrics build info carries the image's commit" \
+    bash -c "curl -s --max-time 2 http://127.0.0.1:$mport/metrics | grep -q 'commit=\"${IMAGE_COMMIT}\"'"
+
+  echo "== HTTP contract suite (tests/integration/contract.py) against the container"
+  if [[ ! -f "$REPO_ROOT/tests/integration/contract.py" ]]; then
+    fail "contract suite: tests/integration/contract.py not found"
+  elif python3 "$REPO_ROOT/tests/integration/contract.py" \
+    --base-url "http://127.0.0.1:$port" --metrics-url "http://127.0.0.1:$mport" >"$WORK_DIR/contract.log" 2>&1; then
+    pass "contract suite passes against the container ($(tail -n 1 "$WORK_DIR/contract.log"))"
+  else
+    fail "contract suite against the container"
+    tail -n 30 "$WORK_DIR/contract.log" | sed 's/^/     /'
+  fi
+  docker rm -f "$c" >/dev/null
+
+  echo "== default user"
+  c="$(start_container default-user --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp \
+    -p "127.0.0.1:$(free_port):8080")"
+  local hport
+  hport="$(docker port "$c" 8080/tcp | head -n 1 | awk -F: '{ print $NF }')"
+  check "serves with the image's own user" wait_http "http://127.0.0.1:$hport/healthz" 10
+  check "that user is 10001, not root" all_processes_run_as 10001 "$c"
+  docker rm -f "$c" >/dev/null
+}
+
+# ---------------------------------------------------------------- missing tmpfs
+test_fails_without_tmpfs() {
+  echo "== read-only root file system without a tmpfs at /tmp"
+  local name="$RUN_ID-no-tmpfs" rc=0 out started elapsed
+  CONTAINERS+=("$name")
+  started=$SECONDS
+  out="$(timeout 30 docker run --name "$name" --read-only --cap-drop ALL --security-opt no-new-privileges \
+    --user 31337:31337 "$IMAGE_REF" 2>&1)" || rc=$?
+  elapsed=$((SECONDS - started))
+  check "exits non-zero (exit $rc), not a hang (${elapsed} s)" test "$rc" -ne 0 -a "$rc" -ne 124 -a "$elapsed" -lt 15
+  check "message names RUNTIME_DIR or /tmp" grep -qE 'RUNTIME_DIR|/tmp' <<<"$out"
+  note "said: $(grep -E 'RUNTIME_DIR|/tmp' <<<"$out" | head -n 1 | cut -c1-200)"
+  docker rm -f "$name" >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------- docker stop under load
+test_stop_under_load() {
+  echo "== docker stop while a load generator runs"
+  local grace=10 c pid stop_started stop_seconds exit_code load_rc=0
+  c="$(start_container stop --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp \
+    -e GRACE_SECONDS="$grace")"
+  pid="$(docker inspect -f '{{.State.Pid}}' "$c")"
+  # The load runs inside the container's own network namespace on its loopback, so
+  # requests meet nginx's listener directly (as an orchestrator's traffic does),
+  # not the engine's userland port proxy.
+  local deadline=$((SECONDS + 10)) up=1
+  until nsenter --net="/proc/$pid/ns/net" curl -s -o /dev/null --max-time 1 http://127.0.0.1:8080/healthz; do
+    ((SECONDS < deadline)) || { up=0; break; }
+    sleep 0.1
+  done
+  check "container answers on its own loopback" test "$up" -eq 1
+  ((CHECK_OK == 1)) || return 0
+  nsenter --net="/proc/$pid/ns/net" python3 "$REPO_ROOT/tests/container/load.py" \
+    --url http://127.0.0.1:8080/ --threads 8 --duration 30 >"$WORK_DIR/load.json" &
+  LOAD_PID=$!
+  sleep 3
+  stop_started=$(date +%s%N)
+  docker stop -t $((grace + 10)) "$c" >/dev/null
+  stop_seconds="$(awk -v a="$stop_started" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')"
+  wait "$LOAD_PID" || load_rc=$?
+  LOAD_PID=""
+  exit_code="$(docker inspect -f '{{.State.ExitCode}}' "$c")"
+  note "load: $(cat "$WORK_DIR/load.json")"
+  check "zero failed requests during the stop (load.py exit $load_rc)" \
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r["failed"] == 0 and r["ok"] > 100))' \
+    "$WORK_DIR/load.json"
+  check "exit code 0 (got $exit_code)" test "$exit_code" == 0
+  check "stopped in ${stop_seconds} s, within GRACE_SECONDS=$grace" \
+    awk -v s="$stop_seconds" -v g="$grace" 'BEGIN { exit !(s < g) }'
+  check "the master logged a graceful drain" bash -c "docker logs '$c' 2>&1 | grep -q 'shutdown begun'"
+}
+
+# ---------------------------------------------------------------- health check
+test_health() {
+  echo "== health check: healthy, then unhealthy with every worker killed and restarts disabled"
+  local c pids
+  c="$(start_container health --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp \
+    -e HELLO_TEST_DISABLE_RESTART=1 -e WORKERS=2 \
+    --health-interval 1s --health-timeout 2s --health-retries 2 --health-start-period 0s)"
+  check "turns healthy" wait_health "$c" healthy 20
+  ((CHECK_OK == 1)) || return 0
+  pids="$(docker top "$c" -eo pid,comm | awk '$2 == "hello-worker" { print $1 }')"
+  check "docker top lists the hello-worker processes ($(wc -w <<<"$pids"))" test "$(wc -w <<<"$pids")" -ge 1
+  # These are host pids: kill them from the host, the image has no shell to exec into.
+  local p
+  for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+  check "turns unhealthy once the workers are gone" wait_health "$c" unhealthy 20
+  check "the container itself is still running (health, not a crash, reports it)" \
+    test "$(docker inspect -f '{{.State.Running}}' "$c")" == true
+}
+
+# ---------------------------------------------------------------- compose
+published_on_loopback_only() {
+  local bindings
+  bindings="$(docker port "$1" | awk '{ print $3 }')"
+  [[ -n "$bindings" ]] && ! grep -qv '^127\.0\.0\.1:' <<<"$bindings"
+}
+
+test_compose() {
+  echo "== $COMPOSE up -d / healthy / curl / down"
+  local port mport cid
+  port="$(free_port)"
+  mport="$(free_port)"
+  # Letters and digits only: compose v1 strips anything else from project names.
+  COMPOSE_PROJECT="hctest$$"
+  export HELLO_HTTP_PORT="$port" HELLO_METRICS_PORT="$mport" TAG="${IMAGE_REF##*:}" IMAGE="${IMAGE_REF%:*}"
+  if ! (cd "$REPO_ROOT" && $COMPOSE -p "$COMPOSE_PROJECT" -f compose.yaml up -d --no-build >"$WORK_DIR/compose.log" 2>&1); then
+    fail "$COMPOSE up -d"
+    tail -n 20 "$WORK_DIR/compose.log" | sed 's/^/     /'
+    return 0
+  fi
+  pass "$COMPOSE up -d"
+  cid="$(cd "$REPO_ROOT" && $COMPOSE -p "$COMPOSE_PROJECT" -f compose.yaml ps -q hello)"
+  check "compose service runs read-only, cap_drop ALL, no-new-privileges, user 10001" \
+    test "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.Config.User}}' "$cid")" \
+    == "true [ALL] [no-new-privileges:true] 10001:10001"
+  check "compose publishes on 127.0.0.1 only ($(docker port "$cid" | tr '\n' ' '))" published_on_loopback_only "$cid"
+  check "compose service turns healthy" wait_health "$cid" healthy 30
+  check "curl 127.0.0.1:$port/?name=Ada says Hello Ada!" \
+    test "$(curl -s --max-time 2 "http://127.0.0.1:$port/?name=Ada")" == 'Hello Ada!'
+  check "metrics on 127.0.0.1:$mport" bash -c "curl -s --max-time 2 http://127.0.0.1:$mport/metrics | grep -q '^hello_build_info'"
+  (cd "$REPO_ROOT" && $COMPOSE -p "$COMPOSE_PROJECT" -f compose.yaml down --remove-orphans >>"$WORK_DIR/compose.log" 2>&1)
+  check "$COMPOSE down leaves no container" \
+    test -z "$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT")"
+  check "$COMPOSE down leaves no network" \
+    test -z "$(docker network ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT")"
+  COMPOSE_PROJECT=""
+}
+
+main() {
+  require_tools
+  test_image_properties
+  test_hardened_run_and_contract
+  test_fails_without_tmpfs
+  test_stop_under_load
+  test_health
+  test_compose
+  echo
+  printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+  ((FAILED == 0))
+}
+
+main "$@"
