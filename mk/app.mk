@@ -53,7 +53,7 @@ test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, ngin
 .PHONY: test-sanitize
 test-sanitize: $(BUILD_DIR)/san/hello $(addprefix $(BUILD_DIR)/san/,$(UNIT_TESTS)) ## Unit + integration tests under ASan and UBSan
 	@for t in $(addprefix $(BUILD_DIR)/san/,$(UNIT_TESTS)); do echo "== $$t"; CK_FORK=no $$t; done
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  python3 tests/integration/contract.py --binary $(BUILD_DIR)/san/hello --sanitized
 
 .PHONY: test-valgrind
