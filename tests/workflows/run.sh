@@ -66,6 +66,8 @@ expect_ok "actionlint is clean on every workflow" "$ACTIONLINT" "${WORKFLOWS[@]}
 expect_ok "dependabot covers actions, docker, terraform, npm in real directories" check dependabot "$ROOT/.github/dependabot.yml"
 expect_ok "yamllint accepts the workflows (the \`on:\` key included)" yamllint -c "$ROOT/.yamllint.yaml" "$ROOT/.github"
 
+expect_ok "ci.yml and deploy.yml keep the pipeline's promises (contract)" check contract "${WORKFLOWS[@]}"
+
 pins_documented() {
   local sha missing=0
   while read -r sha; do
@@ -110,6 +112,18 @@ expect_fail "dependabot: a directory without the ecosystem's manifest" "holds no
   check dependabot "$FIXTURES/dependabot.yml"
 expect_fail "dependabot: a missing ecosystem" "no update entry for npm" \
   check dependabot "$FIXTURES/dependabot.yml"
+
+# Copies of the real workflows with one promise broken each.
+mkdir -p "$TMP/wf"
+sed -e 's/cancel-in-progress: false/cancel-in-progress: true/' -e '/^    environment: production$/d' \
+  "$ROOT/.github/workflows/deploy.yml" >"$TMP/wf/deploy.yml"
+sed -e 's/run: make scan$/run: make lint/' "$ROOT/.github/workflows/ci.yml" >"$TMP/wf/ci.yml"
+expect_fail "a deploy outside the production environment" "is not in the protected \`production\` environment" \
+  check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
+expect_fail "deploys that may cancel each other" "cancel-in-progress: false}" \
+  check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
+expect_fail "an image job without the trivy scan" "no step runs \`make scan\`" \
+  check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
 
 printf 'on: push\non: pull_request\nkey: value   \n' >"$TMP/broken.yaml"
 expect_fail "yamllint rejects duplicate keys and trailing spaces" "duplication of key" \
