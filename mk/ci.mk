@@ -44,10 +44,10 @@ test-workflows: ## Workflow tests: SHA pins, run steps call real targets, globs,
 	@$(CURDIR)/tests/workflows/run.sh
 
 .PHONY: scan
-scan: ## Scan the built image with trivy; fixable HIGH/CRITICAL vulnerabilities fail
+scan: ## trivy scan of the built image: fixable HIGH/CRITICAL vulnerabilities or leaked secrets fail
 	@command -v $(TRIVY) >/dev/null 2>&1 || { echo "scan: $(TRIVY) not found: install trivy (https://trivy.dev; CI installs it with aquasecurity/setup-trivy)" >&2; exit 1; }
 	@docker image inspect $(SCAN_IMAGE) >/dev/null 2>&1 || { echo "scan: image $(SCAN_IMAGE) not found: build it with make image" >&2; exit 1; }
-	$(TRIVY) image --scanners vuln --ignore-unfixed --severity $(SCAN_SEVERITY) --exit-code 1 --no-progress $(SCAN_IMAGE)
+	$(TRIVY) image --scanners vuln,secret --ignore-unfixed --severity $(SCAN_SEVERITY) --exit-code 1 --no-progress $(SCAN_IMAGE)
 
 .PHONY: tflint
 tflint: ## TFLint with the AWS ruleset on tf/ and its modules (.github/tflint.hcl; --init needs network)
