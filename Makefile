@@ -9,7 +9,7 @@ MAKEFLAGS += --no-builtin-rules
 
 # Debian and npm packages the tests need; mk/*.mk files add their own.
 APT_PACKAGES := build-essential pkg-config libfcgi-dev check nginx-light wrk valgrind clang \
-                libclang-rt-14-dev shellcheck yamllint python3 curl
+                libclang-rt-14-dev shellcheck yamllint python3 curl cppcheck
 NPM_PACKAGES :=
 # Test and benchmark targets that `make test` / `make bench` run, in order; mk/*.mk files append.
 TEST_TARGETS := test-unit test-integration test-fault test-sanitize test-valgrind
@@ -37,6 +37,11 @@ test: deps ## Run every test suite (what CI runs)
 
 .PHONY: lint
 lint: $(LINT_TARGETS) ## Run every static check
+
+.PHONY: lint-shell
+lint-shell: ## shellcheck every shell script in the repository
+	@command -v shellcheck >/dev/null || { echo "lint-shell: shellcheck is missing (apt-get install shellcheck)" >&2; exit 1; }
+	@files=$$(git ls-files '*.sh' .ci/run); shellcheck $$files && echo "lint-shell: $$(echo $$files | wc -w) scripts clean"
 
 .PHONY: bench
 bench: ## Run the benchmarks and print numbers and ratios (not a test)

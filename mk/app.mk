@@ -74,7 +74,7 @@ fuzz: ## libFuzzer over the request handler (FUZZ_SECONDS ?= 600)
 lint-c: ## Static checks of the C sources (cppcheck when installed, and the -Werror build)
 	$(MAKE) --no-print-directory build
 	@if command -v cppcheck >/dev/null; then cppcheck --quiet --error-exitcode=1 --std=c11 \
-	  --enable=warning,portability --inline-suppr fcgi-app/src; else echo "lint-c: cppcheck not installed (apt-get install cppcheck)" >&2; exit 1; fi
+	  --enable=warning,portability --inline-suppr fcgi-app/src && echo "lint-c: cppcheck clean"; else echo "lint-c: cppcheck not installed (apt-get install cppcheck)" >&2; exit 1; fi
 
 .PHONY: bench-stack
 bench-stack: build ## wrk: nginx return vs full stack vs node:http vs Express+helmet; RSS/PSS
