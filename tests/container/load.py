@@ -12,6 +12,14 @@ or until the server stops listening (a fresh connection is refused). Outcomes:
            answer: HTTP/1.1 clients retry an idempotent request on a new connection
            then (RFC 9112 section 9.3.1), and so does this one
   refused  the listener is closed: the server has stopped accepting, the thread ends
+  reset_before_answer
+           a fresh connection reset before any byte of an answer. When a server closes
+           its listener, connections still in the kernel's accept queue are reset this
+           way, and so is a connection the server accepted and dropped: the client cannot
+           tell them apart. A failure unless --allow-reset-before-answer.
+
+With --readiness-url the generator behaves like a load balancer: it polls that URL every
+100 ms and, once it stops answering 200 (a draining server), sends no new request.
 
 Prints one JSON object with the counts; exits 1 when any request failed or none
 succeeded, so it can be used on its own.
@@ -28,7 +36,8 @@ import urllib.parse
 class Totals:
     def __init__(self):
         self.lock = threading.Lock()
-        self.counts = {"ok": 0, "failed": 0, "retried": 0, "refused": 0}
+        self.counts = {"ok": 0, "failed": 0, "retried": 0, "refused": 0, "reset_before_answer": 0}
+        self.draining = threading.Event()
         self.errors = []
 
     def add(self, kind, detail=None):
@@ -38,10 +47,25 @@ class Totals:
                 self.errors.append(detail)
 
 
-def run_thread(host, port, path, expect, deadline, timeout, totals):
+def watch_readiness(host, port, path, deadline, totals):
+    """Sets totals.draining once the readiness URL answers anything but 200."""
+    while time.monotonic() < deadline and not totals.draining.is_set():
+        conn = http.client.HTTPConnection(host, port, timeout=1)
+        try:
+            conn.request("GET", path)
+            if conn.getresponse().status != 200:
+                totals.draining.set()
+        except (OSError, http.client.HTTPException):
+            totals.draining.set()
+        finally:
+            conn.close()
+        time.sleep(0.1)
+
+
+def run_thread(host, port, path, expect, deadline, timeout, totals, allow_reset):
     conn = None
     reused = False
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not totals.draining.is_set():
         if conn is None:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
             try:
@@ -75,8 +99,13 @@ def run_thread(host, port, path, expect, deadline, timeout, totals):
             conn = None
             if reused and not answered:
                 totals.add("retried")
+            elif not answered and allow_reset:
+                totals.add("reset_before_answer")
+            elif not answered:
+                totals.add("reset_before_answer")
+                totals.add("failed", f"fresh connection reset before an answer: {exc!r}")
             else:
-                totals.add("failed", f"{'answered' if answered else 'fresh'} connection: {exc!r}")
+                totals.add("failed", f"connection broke during the answer: {exc!r}")
         except (TimeoutError, OSError, http.client.HTTPException) as exc:
             conn.close()
             conn = None
@@ -92,6 +121,9 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--duration", type=float, default=20.0, help="upper bound in seconds")
     parser.add_argument("--timeout", type=float, default=5.0, help="per request, seconds")
+    parser.add_argument("--readiness-url", help="stop sending once this stops answering 200 (like a load balancer)")
+    parser.add_argument("--allow-reset-before-answer", action="store_true",
+                        help="do not count a fresh connection reset before any answer as a failure")
     args = parser.parse_args()
 
     url = urllib.parse.urlsplit(args.url)
@@ -104,15 +136,23 @@ def main():
     deadline = time.monotonic() + args.duration
     threads = [
         threading.Thread(target=run_thread,
-                         args=(url.hostname, url.port or 80, path, args.expect, deadline, args.timeout, totals))
+                         args=(url.hostname, url.port or 80, path, args.expect, deadline, args.timeout, totals,
+                               args.allow_reset_before_answer))
         for _ in range(args.threads)
     ]
+    if args.readiness_url:
+        ready = urllib.parse.urlsplit(args.readiness_url)
+        if ready.hostname not in ("127.0.0.1", "localhost", "::1"):
+            sys.exit("load.py only sends traffic to the loopback interface")
+        threads.append(threading.Thread(target=watch_readiness,
+                                        args=(ready.hostname, ready.port or 80, ready.path or "/", deadline, totals)))
     started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    result = dict(totals.counts, seconds=round(time.monotonic() - started, 2), errors=totals.errors)
+    result = dict(totals.counts, seconds=round(time.monotonic() - started, 2),
+                  stopped_on_readiness=totals.draining.is_set(), errors=totals.errors)
     print(json.dumps(result), flush=True)
     return 0 if result["failed"] == 0 and result["ok"] > 0 else 1
 
