@@ -6,7 +6,8 @@ Each check prints one line per problem and exits 1 when it found any, 0 otherwis
   pins        every `uses:` is pinned by a 40-hex commit SHA (docker:// by sha256 digest)
               and carries a `# version` comment; local actions exist
   runs        every command in a `run:` block is `make <targets>` with targets the Makefile
-              defines, or a script that exists in the repository
+              defines and whose dry run (`make -n`, which follows `$(MAKE) other`) works,
+              or an executable script that exists in the repository
   globs       every `paths:` / `paths-ignore:` filter matches at least one file
   policy      top-level `permissions`, `timeout-minutes` and `runs-on` on every job,
               concurrency on every job, no `${{ }}` expressions inside `run:` scripts
