@@ -115,7 +115,7 @@ choose_tag() {
   dirty="$(git -C "$REPO_ROOT" status --porcelain --untracked-files=normal)"
   if [[ -n "$dirty" ]]; then
     [[ "$ALLOW_DIRTY" == 1 ]] ||
-      die "the git tree has uncommitted changes ($(wc -l <<<"$dirty") paths): commit them, or set ALLOW_DIRTY=1"
+      die "the git tree has uncommitted changes (git status: $(wc -l <<<"$dirty") entries): commit them, or set ALLOW_DIRTY=1"
     DEPLOY_TAG="$commit-dirty-$(date -u +%Y%m%d%H%M%S)"
     warn "deploying uncommitted changes as $DEPLOY_TAG"
   else
@@ -185,10 +185,12 @@ prepare_task_definition() {
 # ---------------------------------------------------------------- changes
 
 registry_login() {
-  local host="${ECR_URL%%/*}"
-  aws ecr get-login-password --region "$REGION" |
-    docker login --username AWS --password-stdin "$host" >/dev/null ||
-    die "docker login to $host failed"
+  local host="${ECR_URL%%/*}" out
+  # docker login warns on stderr about storing the token unencrypted; show it only on failure.
+  if ! out="$(aws ecr get-login-password --region "$REGION" |
+    docker login --username AWS --password-stdin "$host" 2>&1)"; then
+    die "docker login to $host failed: $(tail -n 1 <<<"$out")"
+  fi
   note "logged in to $host"
 }
 
@@ -217,7 +219,7 @@ build_and_push() {
   host_arch="$(docker version --format '{{.Server.Arch}}' 2>/dev/null || uname -m)"
   case "$host_arch" in x86_64) host_arch=amd64 ;; aarch64) host_arch=arm64 ;; esac
   if [[ "$host_arch" != "$want_arch" ]]; then
-    warn "docker buildx is not available, so the image is built for this host ($host_arch) only, but the stack runs $want_arch: pods and tasks will fail to start. Install buildx (docker-buildx-plugin) or deploy from a $want_arch host."
+    warn "docker buildx is not available, so the image is built for this host ($host_arch) only, but the stack runs $want_arch: pods and tasks will fail to start. Install buildx (docker-buildx-plugin), or deploy from a host of that architecture."
   fi
   note "make image (single architecture: $host_arch)"
   make --no-print-directory -C "$REPO_ROOT" image IMAGE="$IMAGE" TAG="$DEPLOY_TAG" || die "make image failed"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Stand-in for kubectl in the deploy test, installed as `kubectl` first on PATH: no API
+# server can be had here. It records every call (KUBECTL_LOG), renders what `apply -k`
+# would send with the real kubectl (REAL_KUBECTL kustomize -> KUBECTL_APPLIED), and plays
+# the cluster's part: access granted, rollout complete, or with FAKE_ROLLOUT=fail, a
+# rollout that misses its deadline. It never opens a network connection.
+set -euo pipefail
+
+: "${REAL_KUBECTL:?}" "${KUBECTL_LOG:?}" "${KUBECTL_APPLIED:?}"
+printf '%s\n' "$*" >>"$KUBECTL_LOG"
+
+case "${1:-} ${2:-}" in
+  "kustomize "*)
+    exec "$REAL_KUBECTL" "$@"
+    ;;
+  "auth can-i")
+    echo yes
+    ;;
+  "apply -k")
+    "$REAL_KUBECTL" kustomize "$3" >"$KUBECTL_APPLIED"
+    grep -A2 '^kind:' "$KUBECTL_APPLIED" | awk '/^kind:/ { kind = $2 } /^  name:/ { print tolower(kind) "/" $2 " configured" }'
+    ;;
+  "rollout status")
+    if [[ "${FAKE_ROLLOUT:-}" == fail ]]; then
+      echo 'error: deployment "hello" exceeded its progress deadline' >&2
+      exit 1
+    fi
+    echo 'deployment "hello" successfully rolled out'
+    ;;
+  "rollout undo")
+    echo 'deployment.apps/hello rolled back'
+    ;;
+  *)
+    echo "kubectl stand-in: unexpected call: kubectl $*" >&2
+    exit 1
+    ;;
+esac

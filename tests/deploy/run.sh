@@ -1,0 +1,476 @@
+#!/usr/bin/env bash
+# test-deploy: `make deploy` end to end against local stand-ins for the cloud, all on
+# 127.0.0.1 and started here:
+#   - Debian's docker-registry as the container registry (ECR),
+#   - moto_server for the STS, ECR, ECS and EKS API calls,
+#   - the Docker engine (docker/engine.sh start when none answers),
+#   - a kubectl stand-in (tests/deploy/kubectl-recorder.sh) for the Kubernetes API, which
+#     cannot be had here: it records the calls and renders what `apply -k` would send.
+#
+# The Terraform outputs come from tests/deploy/terraform-outputs.json, recorded from a real
+# apply of tf/ against the emulator (tests/deploy/record-outputs.sh). The test creates in
+# moto the ECR repository, ECS cluster, service (desired count 0, as Terraform creates it)
+# and first task definition revision that the recording names.
+#
+# How "ECR" becomes the local registry without touching the deploy script: the test's copy
+# of the outputs names the local registry (127.0.0.1:PORT/hello-cluster) as
+# ecr_repository_url. deploy.sh logs in exactly as in production,
+# `aws ecr get-login-password | docker login --password-stdin <host of that URL>`: moto
+# issues the token and the registry, which has no authentication, accepts it. Docker
+# talks plain HTTP to registries on 127.0.0.0/8 without further configuration.
+#
+# deploy.sh runs from a clean clone of this repository (HEAD plus the working-tree copies
+# of the deploy files, committed in the clone), so the tag is a real commit and the
+# dirty-tree refusal is testable without touching the shared working tree.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly REPO_ROOT
+readonly FIXTURE="$REPO_ROOT/tests/deploy/terraform-outputs.json"
+# Paths of the deploy flow whose working-tree state the clone must test.
+readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh mk/deploy.mk)
+
+PASSED=0
+FAILED=0
+WORK=""
+REGISTRY_PID=""
+MOTO_PID=""
+ENGINE_STARTED_HERE=0
+
+log() { printf '%s\n' "$*"; }
+pass() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf 'not ok - %s\n' "$*"; }
+check() {
+  local description="$1"
+  shift
+  if "$@"; then pass "$description"; else fail "$description"; fi
+}
+abort() {
+  printf 'test-deploy: %s\n' "$*" >&2
+  FAILED=$((FAILED + 1))
+  printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+  exit 1
+}
+
+stop_pid() {
+  local pid="$1"
+  [[ -n "$pid" ]] || return 0
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_pid "$REGISTRY_PID"
+  stop_pid "$MOTO_PID"
+  if [[ -n "$WORK" ]]; then
+    # Images this test tagged; the build cache stays for the next run.
+    docker image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
+      grep -E '^(127\.0\.0\.1:[0-9]+/hello-cluster|hello-cluster-deploy-test):' |
+      xargs -r docker image rm -f >/dev/null 2>&1 || true
+  fi
+  if ((ENGINE_STARTED_HERE)); then "$REPO_ROOT/docker/engine.sh" stop >/dev/null 2>&1 || true; fi
+  if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() {
+  local url="$1" what="$2" pid="$3" i
+  for i in $(seq 100); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || abort "$what exited during start-up (log: $(tail -n 5 "$WORK/$what.log"))"
+    sleep 0.1
+    : "$i"
+  done
+  abort "$what did not answer on $url within 10 s"
+}
+
+# ---------------------------------------------------------------- setup
+
+require_tools() {
+  local tool missing=()
+  for tool in docker docker-registry moto_server aws kubectl jq git python3 make curl; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  ((${#missing[@]} == 0)) ||
+    abort "missing tools: ${missing[*]} (make deps installs docker.io, docker-registry, jq; moto and awscli come from pip)"
+}
+
+start_docker_engine() {
+  if timeout 15 docker info >/dev/null 2>&1; then
+    log "docker: using the engine that answers"
+    return 0
+  fi
+  [[ -x "$REPO_ROOT/docker/engine.sh" ]] || abort "docker: no engine answers and docker/engine.sh is missing"
+  "$REPO_ROOT/docker/engine.sh" start || abort "docker: no engine answers and docker/engine.sh start failed"
+  ENGINE_STARTED_HERE=1
+}
+
+start_registry() {
+  REGISTRY_PORT="$(free_port)"
+  mkdir -p "$WORK/registry"
+  cat >"$WORK/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry/data
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+EOF
+  docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" registry "$REGISTRY_PID"
+  log "registry: docker-registry on 127.0.0.1:$REGISTRY_PORT"
+}
+
+start_moto() {
+  MOTO_PORT="$(free_port)"
+  moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+  MOTO_PID=$!
+  wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" moto "$MOTO_PID"
+  log "moto: moto_server on 127.0.0.1:$MOTO_PORT"
+}
+
+# The cloud side as Terraform leaves it, under the names the recording holds.
+seed_moto() {
+  local f="$FIXTURE" vpc subnet sg role
+  REGION="$(jq -r .aws_region.value "$f")"
+  ECS_CLUSTER="$(jq -r .ecs_cluster_name.value "$f")"
+  ECS_SERVICE="$(jq -r .ecs_service_name.value "$f")"
+  ECS_FAMILY="$(jq -r .ecs_task_definition_family.value "$f")"
+  EKS_CLUSTER="$(jq -r .eks_cluster_name.value "$f")"
+  MIN_CAPACITY="$(jq -r .ecs_min_capacity.value "$f")"
+  local repository
+  repository="$(jq -r '.ecr_repository_url.value | sub("^[^/]+/"; "")' "$f")"
+  export AWS_DEFAULT_REGION="$REGION"
+  vpc="$(aws ec2 create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)"
+  subnet="$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.1.0/24 --query Subnet.SubnetId --output text)"
+  sg="$(aws ec2 create-security-group --group-name app --description app --vpc-id "$vpc" --query GroupId --output text)"
+  aws ecr create-repository --repository-name "$repository" --image-tag-mutability IMMUTABLE >/dev/null
+  aws ecs create-cluster --cluster-name "$ECS_CLUSTER" >/dev/null
+  jq -r .ecs_task_definition_json.value "$f" >"$WORK/bootstrap-task-definition.json"
+  aws ecs register-task-definition --cli-input-json "file://$WORK/bootstrap-task-definition.json" >/dev/null
+  aws ecs create-service --cluster "$ECS_CLUSTER" --service-name "$ECS_SERVICE" --task-definition "$ECS_FAMILY" \
+    --desired-count 0 --launch-type FARGATE \
+    --network-configuration "awsvpcConfiguration={subnets=[$subnet],securityGroups=[$sg],assignPublicIp=DISABLED}" >/dev/null
+  role="$(aws iam create-role --role-name eks-cluster --assume-role-policy-document '{"Version":"2012-10-17","Statement":[]}' \
+    --query Role.Arn --output text)"
+  aws eks create-cluster --name "$EKS_CLUSTER" --role-arn "$role" \
+    --resources-vpc-config "subnetIds=$subnet,securityGroupIds=$sg" >/dev/null
+  log "moto: ECR $repository, ECS $ECS_CLUSTER/$ECS_SERVICE (desired 0, revision 1), EKS $EKS_CLUSTER"
+}
+
+# A clean clone: HEAD, plus the working-tree state of the deploy files, committed.
+make_clone() {
+  CLONE="$WORK/src"
+  git clone --quiet --no-hardlinks "$REPO_ROOT" "$CLONE"
+  local path
+  for path in "${DEPLOY_PATHS[@]}"; do
+    rm -rf "${CLONE:?}/$path"
+    mkdir -p "$(dirname "$CLONE/$path")"
+    cp -r "$REPO_ROOT/$path" "$CLONE/$path"
+  done
+  git -C "$CLONE" add -- "${DEPLOY_PATHS[@]}"
+  git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet --allow-empty -m "deploy test state"
+  COMMIT_TAG="$(git -C "$CLONE" rev-parse --short=12 HEAD)"
+}
+
+# Outputs as deploy.sh sees them: the recording, with the local registry as "ECR".
+write_outputs() {
+  REGISTRY_URL="127.0.0.1:$REGISTRY_PORT/$(jq -r '.ecr_repository_url.value | sub("^[^/]+/"; "")' "$FIXTURE")"
+  jq --arg url "$REGISTRY_URL" '.ecr_repository_url.value = $url' "$FIXTURE" >"$WORK/outputs.json"
+  # ECS only: what terraform output -json prints with deploy_eks=false (null outputs are absent).
+  jq '.deploy_eks.value = false | del(.eks_cluster_name, .eks_update_kubeconfig_command)' \
+    "$WORK/outputs.json" >"$WORK/outputs-ecs-only.json"
+}
+
+# A directory holding every command of PATH except the named ones, to test missing tools.
+path_without() {
+  local dir="$WORK/path-without-$1"
+  python3 - "$dir" "$@" <<'PY'
+import os, sys
+target, excluded = sys.argv[1], set(sys.argv[2:])
+os.makedirs(target, exist_ok=True)
+for d in os.environ["PATH"].split(":"):
+    if not os.path.isdir(d):
+        continue
+    for name in os.listdir(d):
+        src, dst = os.path.join(d, name), os.path.join(target, name)
+        if name in excluded or os.path.lexists(dst) or not os.access(src, os.X_OK):
+            continue
+        os.symlink(src, dst)
+PY
+  printf '%s\n' "$dir"
+}
+
+# ---------------------------------------------------------------- probes
+
+task_definition_revisions() {
+  aws ecs list-task-definitions --family-prefix "$ECS_FAMILY" --query 'length(taskDefinitionArns)' --output text
+}
+service_task_definition() {
+  aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" --query 'services[0].taskDefinition' --output text
+}
+service_desired_count() {
+  aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" --query 'services[0].desiredCount' --output text
+}
+registry_tags() {
+  curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/${REGISTRY_URL#*/}/tags/list" 2>/dev/null | jq -r '.tags // [] | join(" ")' 2>/dev/null || true
+}
+registry_has_manifest() {
+  curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    -H 'Accept: application/vnd.oci.image.index.v1+json' -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://127.0.0.1:$REGISTRY_PORT/v2/${REGISTRY_URL#*/}/manifests/$1"
+}
+image_of_revision() {
+  aws ecs describe-task-definition --task-definition "$1" \
+    --query "taskDefinition.containerDefinitions[?name=='hello'].image | [0]" --output text
+}
+output_has() { grep -qF -- "$2" "$WORK/$1.out"; }
+output_has_all() {
+  local name="$1" text
+  shift
+  for text in "$@"; do output_has "$name" "$text" || return 1; done
+}
+last_line_is() { [[ "$(tail -n 1 "$WORK/$1.out")" == "$2" ]]; }
+# True when run $2 exited non-zero ($1) and printed $3.
+failed_saying() { (($1 != 0)) && output_has "$2" "$3"; }
+ecs_unchanged() { [[ "$(task_definition_revisions)" == "$1" && "$(service_task_definition)" == "$2" ]]; }
+revision_runs() { [[ "${1##*:}" == "$2" && "$(image_of_revision "$1")" == "$3" ]]; }
+apply_then_rollout_status() {
+  [[ "$(grep -E '^(apply|rollout)' "$KUBECTL_LOG" | cut -d' ' -f1-2 | paste -sd, -)" == "apply -k,rollout status" ]] &&
+    grep -q '^rollout status deployment/hello --namespace hello --timeout=' "$KUBECTL_LOG"
+}
+undo_follows_status() {
+  grep -A1 '^rollout status' "$KUBECTL_LOG" | grep -q '^rollout undo deployment/hello --namespace hello'
+}
+applied_passes_checks() {
+  python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))' \
+    "$KUBECTL_APPLIED" >"$WORK/applied.json" &&
+    NODE_MODULES_PARENT="$REPO_ROOT" node "$REPO_ROOT/tests/k8s/validate-schema.mjs" <"$WORK/applied.json" >/dev/null &&
+    python3 "$REPO_ROOT/tests/k8s/check_policy.py" "$WORK/applied.json" --node-port 30080 --image "$1" >/dev/null
+}
+
+# Runs `make deploy` in the clone; $1 names the run (its output goes to $WORK/$1.out), the
+# rest are `env` arguments (options such as -u first, then NAME=value).
+run_deploy() {
+  local name="$1" rc=0
+  shift
+  log "-- make deploy ($name)"
+  # A local image name of its own, so the shared hello-cluster:dev is left alone.
+  (cd "$CLONE" && env "$@" IMAGE=hello-cluster-deploy-test make --no-print-directory deploy) >"$WORK/$name.out" 2>&1 || rc=$?
+  sed 's/^/   | /' "$WORK/$name.out" | tail -n 25
+  return "$rc"
+}
+
+# ---------------------------------------------------------------- scenarios
+
+scenario_refusals() {
+  local before_revisions before_td rc
+  before_revisions="$(task_definition_revisions)"
+  before_td="$(service_task_definition)"
+
+  rc=0
+  run_deploy no-docker PATH="$(path_without docker)" TF_OUTPUTS_JSON="$WORK/outputs.json" || rc=$?
+  check "a missing docker CLI stops the deploy with a one-line error naming it" \
+    failed_saying "$rc" no-docker "deploy: error: docker not found"
+
+  rc=0
+  run_deploy no-kubectl PATH="$(path_without kubectl)" TF_OUTPUTS_JSON="$WORK/outputs.json" || rc=$?
+  check "a missing kubectl (EKS on) stops the deploy with a one-line error naming it" \
+    failed_saying "$rc" no-kubectl "deploy: error: kubectl not found"
+
+  rc=0
+  run_deploy no-credentials -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY TF_OUTPUTS_JSON="$WORK/outputs.json" \
+    AWS_SHARED_CREDENTIALS_FILE="$WORK/none" AWS_CONFIG_FILE="$WORK/none" || rc=$?
+  check "missing AWS credentials stop the deploy with a one-line error" \
+    failed_saying "$rc" no-credentials "deploy: error: AWS credentials missing or rejected"
+
+  rc=0
+  touch "$CLONE/uncommitted-file"
+  run_deploy dirty TF_OUTPUTS_JSON="$WORK/outputs.json" || rc=$?
+  rm -f "$CLONE/uncommitted-file"
+  check "a dirty git tree is refused unless ALLOW_DIRTY=1" \
+    failed_saying "$rc" dirty "ALLOW_DIRTY=1"
+
+  # The real kubectl against a kubeconfig whose API server is a closed port.
+  local closed_port
+  closed_port="$(free_port)"
+  cat >"$WORK/kubeconfig-closed" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: closed
+    cluster:
+      server: https://127.0.0.1:$closed_port
+      insecure-skip-tls-verify: true
+users:
+  - name: nobody
+    user:
+      token: none
+contexts:
+  - name: closed
+    context: {cluster: closed, user: nobody}
+current-context: closed
+EOF
+  rc=0
+  run_deploy unreachable-api TF_OUTPUTS_JSON="$WORK/outputs.json" KUBECONFIG="$WORK/kubeconfig-closed" \
+    EKS_UPDATE_KUBECONFIG=0 || rc=$?
+  check "an unreachable Kubernetes API stops the deploy with a clear error" \
+    failed_saying "$rc" unreachable-api "deploy: error: kubectl cannot reach the Kubernetes API"
+
+  check "after the refusals: no revision registered, the service still on its task definition" \
+    ecs_unchanged "$before_revisions" "$before_td"
+  check "after the refusals: nothing was pushed to the registry" test -z "$(registry_tags)"
+}
+
+scenario_first_deploy() {
+  local rc=0 image="$REGISTRY_URL:$COMMIT_TAG" revision_arn
+  : >"$KUBECTL_LOG"
+  run_deploy first TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" KUBECONFIG="$WORK/kubeconfig-eks" || rc=$?
+  check "first deploy (EKS and ECS) succeeds" test "$rc" -eq 0
+  check "the image is in the registry under the commit tag $COMMIT_TAG" registry_has_manifest "$COMMIT_TAG"
+  check "progress lines name each step" output_has_all first "==> Checking credentials and access" \
+    "==> Building and pushing $image" "==> Rolling out to EKS" "==> Rolling out to ECS" "==> Deployed $image"
+  if ! docker buildx version >/dev/null 2>&1 && [[ "$(docker version --format '{{.Server.Arch}}')" != arm64 ]]; then
+    check "without buildx, the arm64 stack gets a warning about the host-architecture image" \
+      output_has first "the stack runs arm64"
+  fi
+  check "aws eks update-kubeconfig wrote the cluster into KUBECONFIG" grep -q "$EKS_CLUSTER" "$WORK/kubeconfig-eks"
+  check "kubectl apply -k, then rollout status with a timeout, in that order" apply_then_rollout_status
+  check "the applied manifests are k8s/overlays/eks with exactly the image and NodePort set" \
+    python3 - "$KUBECTL_APPLIED" "$CLONE/k8s/overlays/eks" "$image" "$(jq -r .eks_node_port.value "$WORK/outputs.json")" <<'PY'
+import json, os, subprocess, sys, yaml
+applied_file, overlay, image, node_port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+applied = [d for d in yaml.safe_load_all(open(applied_file)) if d]
+expected = [d for d in yaml.safe_load_all(subprocess.run(
+    [os.environ["REAL_KUBECTL"], "kustomize", overlay], check=True, capture_output=True, text=True).stdout) if d]
+for o in expected:
+    if o["kind"] == "Deployment":
+        for c in o["spec"]["template"]["spec"]["containers"]:
+            c["image"] = image
+    if o["kind"] == "Service" and o["spec"].get("type") == "NodePort":
+        for p in o["spec"]["ports"]:
+            p["nodePort"] = node_port
+sys.exit(0 if applied == expected else 1)
+PY
+  check "the applied manifests pass the strict schema and policy checks with that image" applied_passes_checks "$image"
+  check "a second task definition revision is registered" test "$(task_definition_revisions)" = 2
+  revision_arn="$(service_task_definition)"
+  check "the ECS service points at revision 2 ($revision_arn)" test "${revision_arn##*:}" = 2
+  check "revision 2 runs $image" test "$(image_of_revision "$revision_arn")" = "$image"
+  check "revision 2 is Terraform's rendering with only the image changed" python3 - "$FIXTURE" <<PY
+import json, subprocess, sys
+rendered = json.loads(json.load(open(sys.argv[1]))["ecs_task_definition_json"]["value"])
+registered = json.loads(subprocess.run(["aws", "ecs", "describe-task-definition", "--task-definition", "$revision_arn",
+    "--query", "taskDefinition"], check=True, capture_output=True, text=True).stdout)
+for key in ("family", "cpu", "memory", "networkMode", "runtimePlatform", "executionRoleArn", "taskRoleArn", "volumes"):
+    assert registered.get(key) == rendered.get(key), key
+want, got = rendered["containerDefinitions"][0], registered["containerDefinitions"][0]
+for key, value in want.items():
+    if key != "image":
+        assert got.get(key) == value, key
+PY
+  check "the first deploy raised the service from 0 to the autoscaler minimum ($MIN_CAPACITY)" \
+    test "$(service_desired_count)" = "$MIN_CAPACITY"
+  check "the URL is printed at the end" last_line_is first "URL: $(jq -r .alb_url.value "$FIXTURE")"
+}
+
+scenario_failed_rollout() {
+  local rc=0 before_revisions before_td
+  before_revisions="$(task_definition_revisions)"
+  before_td="$(service_task_definition)"
+  : >"$KUBECTL_LOG"
+  run_deploy failed-rollout TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" \
+    KUBECONFIG="$WORK/kubeconfig-eks" FAKE_ROLLOUT=fail || rc=$?
+  check "a rollout that misses its deadline fails the deploy" test "$rc" -ne 0
+  check "kubectl rollout undo follows the failed rollout status" undo_follows_status
+  check "the failure says it rolled back" output_has failed-rollout "EKS rollout failed and was rolled back"
+  check "ECS is left alone when EKS fails (no new revision, same task definition)" \
+    ecs_unchanged "$before_revisions" "$before_td"
+}
+
+scenario_routine_ecs_deploy() {
+  local rc=0 tag revision_arn
+  echo "routine change" >"$CLONE/CHANGE.txt"
+  git -C "$CLONE" add CHANGE.txt
+  git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "routine change"
+  tag="$(git -C "$CLONE" rev-parse --short=12 HEAD)"
+  : >"$KUBECTL_LOG"
+  run_deploy routine-ecs TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" PATH="$SHIM_DIR:$PATH" \
+    KUBECONFIG="$WORK/kubeconfig-eks" || rc=$?
+  check "routine deploy of a new commit to ECS only succeeds" test "$rc" -eq 0
+  check "the new commit's image ($tag) is in the registry" registry_has_manifest "$tag"
+  revision_arn="$(service_task_definition)"
+  check "the service points at a third revision running the new image" \
+    revision_runs "$revision_arn" 3 "$REGISTRY_URL:$tag"
+  check "a routine deploy leaves the desired count to the autoscaler" test "$(service_desired_count)" = "$MIN_CAPACITY"
+  check "with EKS off, kubectl is never called" test ! -s "$KUBECTL_LOG"
+}
+
+check_fixture() {
+  local missing undeclared
+  missing="$(jq -r '[("aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
+    "eks_update_kubeconfig_command","eks_node_port","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
+    "ecs_task_definition_json","ecs_container_name","alb_url","image_architecture","ecs_min_capacity") as $k
+    | select(.[$k].value == null) | $k] | join(" ")' "$FIXTURE")"
+  check "the recorded outputs hold every output deploy.sh reads${missing:+ (missing: $missing)}" test -z "$missing"
+  undeclared=""
+  local name
+  for name in $(jq -r 'keys[]' "$FIXTURE"); do
+    grep -q "^output \"$name\"" "$REPO_ROOT/tf/outputs.tf" || undeclared+=" $name"
+  done
+  check "every recorded output is still declared in tf/outputs.tf${undeclared:+ (gone:$undeclared)}" test -z "$undeclared"
+  check "the recorded outputs have the shape of terraform output -json" \
+    jq -e 'to_entries | all(.value | has("sensitive") and has("type") and has("value"))' "$FIXTURE" >/dev/null
+}
+
+main() {
+  require_tools
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-deploy.XXXXXX")"
+  # Everything the AWS CLI, docker and kubectl read or write stays in this directory, and
+  # nothing reaches beyond 127.0.0.1 (no instance metadata lookups).
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+  export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
+  export DOCKER_CONFIG="$WORK/docker-config" KUBECONFIG="$WORK/kubeconfig-unused"
+  mkdir -p "$DOCKER_CONFIG"
+  # An engine started by docker/engine.sh uses the default socket; the CLI config above
+  # only holds the registry login.
+
+  echo "== setup"
+  check_fixture
+  start_docker_engine
+  start_registry
+  start_moto
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+  seed_moto
+  make_clone
+  write_outputs
+  SHIM_DIR="$WORK/kubectl-shim"
+  mkdir -p "$SHIM_DIR"
+  cp "$REPO_ROOT/tests/deploy/kubectl-recorder.sh" "$SHIM_DIR/kubectl"
+  REAL_KUBECTL="$(command -v kubectl)"
+  KUBECTL_LOG="$WORK/kubectl-calls.log"
+  KUBECTL_APPLIED="$WORK/kubectl-applied.yaml"
+  export REAL_KUBECTL KUBECTL_LOG KUBECTL_APPLIED
+  log "clone at commit $COMMIT_TAG; registry URL $REGISTRY_URL"
+
+  echo "== refusals: nothing changes before every check passes"
+  scenario_refusals
+  echo "== first deploy: both sides"
+  scenario_first_deploy
+  echo "== failed EKS rollout: undo, non-zero exit, ECS untouched"
+  scenario_failed_rollout
+  echo "== routine deploy of a new commit, ECS only"
+  scenario_routine_ecs_deploy
+
+  printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+  ((FAILED == 0))
+}
+
+main "$@"
