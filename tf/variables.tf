@@ -162,6 +162,14 @@ variable "ecs_traffic_percent" {
     condition     = var.ecs_traffic_percent == null || (try(var.ecs_traffic_percent >= 0 && var.ecs_traffic_percent <= 100 && floor(var.ecs_traffic_percent) == var.ecs_traffic_percent, false))
     error_message = "ecs_traffic_percent must be a whole number from 0 to 100, or null."
   }
+
+  validation {
+    condition = var.ecs_traffic_percent == null || !(
+      (var.deploy_ecs && !var.deploy_eks && coalesce(var.ecs_traffic_percent, 100) == 0) ||
+      (var.deploy_eks && !var.deploy_ecs && coalesce(var.ecs_traffic_percent, 0) == 100)
+    )
+    error_message = "ecs_traffic_percent sends all traffic to a side that is not deployed: set it to null or give the deployed side a share."
+  }
 }
 
 variable "deregistration_delay" {
@@ -341,9 +349,14 @@ variable "ecs_health_check_grace_period_seconds" {
 # --------------------------------------------------------------------- EKS
 
 variable "eks_kubernetes_version" {
-  description = "Kubernetes version of the EKS cluster (in standard support)."
+  description = "Kubernetes minor version of the EKS cluster (one in standard support)."
   type        = string
   default     = "1.33"
+
+  validation {
+    condition     = can(regex("^1\\.(3[1-9]|[4-9][0-9])$", var.eks_kubernetes_version))
+    error_message = "eks_kubernetes_version must be a minor version such as 1.33 (1.31 or newer: older ones are in extended support or retired)."
+  }
 }
 
 variable "eks_endpoint_public_access_cidrs" {

@@ -12,7 +12,7 @@ locals {
 
   listener_ports = local.https ? [80, 443] : [80]
   ingress_rules  = { for pair in setproduct(local.listener_ports, var.ingress_cidrs) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } }
-  target_ports   = toset(concat(var.ecs_enabled ? [var.app_port] : [], var.eks_enabled ? [var.eks_node_port] : []))
+  target_ports   = toset([for p in concat(var.ecs_enabled ? [var.app_port] : [], var.eks_enabled ? [var.eks_node_port] : []) : tostring(p)])
 }
 
 resource "aws_security_group" "alb" {

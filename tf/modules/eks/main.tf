@@ -218,9 +218,11 @@ resource "aws_eks_node_group" "this" {
   node_group_name_prefix = "${var.name}-"
   node_role_arn          = aws_iam_role.node.arn
   subnet_ids             = var.private_subnet_ids
-  ami_type               = var.node_ami_type
-  instance_types         = var.node_instance_types
-  capacity_type          = "ON_DEMAND"
+  # Nodes follow the control plane when kubernetes_version is raised.
+  version        = aws_eks_cluster.this.version
+  ami_type       = var.node_ami_type
+  instance_types = var.node_instance_types
+  capacity_type  = "ON_DEMAND"
 
   scaling_config {
     min_size     = var.node_min_size

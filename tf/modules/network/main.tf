@@ -53,6 +53,9 @@ resource "aws_subnet" "public" {
   cidr_block        = local.public_cidrs[count.index]
   availability_zone = local.azs[count.index]
 
+  # Only the load balancer and NAT gateways live here, with their own addresses.
+  map_public_ip_on_launch = false
+
   tags = merge(local.cluster_tag, {
     Name                     = "${var.name}-public-${local.azs[count.index]}"
     "kubernetes.io/role/elb" = "1"

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Local AWS API for the Terraform apply test: moto's server plus the few
+calls moto 5.2.1 lacks, and the fields it drops, for the resources in tf/.
+
+    aws_emulator.py --port-file FILE
+
+Listens on 127.0.0.1 on a port the kernel picks (no race with other tests),
+writes that port to FILE once it accepts connections, and serves until
+SIGTERM or SIGINT. POST /moto-api/reset clears all state, these additions
+included (they live on moto's backend objects).
+
+What is added, and why it matters for the test:
+  * Application Auto Scaling TagResource / UntagResource /
+    ListTagsForResource, and the Tags of RegisterScalableTarget: without them
+    aws_appautoscaling_target fails with a 500.
+  * EKS access entries, access policy associations and add-ons (no routes in
+    moto): kept per cluster, ACTIVE at once.
+  * EKS cluster: accessConfig and upgradePolicy are kept as sent, and the
+    cluster gets a real security group in its VPC as clusterSecurityGroupId,
+    deleted with the cluster (EKS creates and deletes it the same way).
+  * EKS node group: an Auto Scaling group of the name moto reports in
+    resources.autoScalingGroups, built from the node group's launch template
+    and subnets and deleted with it, so target groups can be attached.
+  * EKS node group: updateConfig is kept, and no SSH remote access is invented.
+  * ECS service: capacityProviderStrategy, healthCheckGracePeriodSeconds,
+    enableECSManagedTags and availabilityZoneRebalancing are kept as sent.
+  * EC2: a security group rule that names a source group keeps its
+    description; a launch template's own tags no longer leak into its
+    launch data.
+Everything else is moto as released.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+# Attaching AWS-managed IAM policies needs moto to know them.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+import moto.eks.urls as eks_urls  # noqa: E402
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse  # noqa: E402
+from moto.autoscaling.models import autoscaling_backends  # noqa: E402
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
+from moto.eks.models import eks_backends  # noqa: E402
+from moto.eks.responses import EKSResponse  # noqa: E402
+
+Response = tuple[int, dict[str, str], str]
+
+
+def region_of(headers: dict[str, str]) -> str:
+    """Returns the region named in a SigV4 Authorization header (us-east-1 if none)."""
+    match = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
+    return match.group(1) if match else "us-east-1"
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    return status, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def not_found(message: str) -> Response:
+    status, headers, body = json_response(404, {"message": message, "__type": "ResourceNotFoundException"})
+    headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
+    return status, headers, body
+
+
+def wrap(cls: type, name: str, after: Callable[..., Any]) -> None:
+    """Replaces cls.name by a method calling the original, then after(self, result)."""
+    original = getattr(cls, name)
+
+    def wrapper(self: Any) -> Any:
+        result = original(self)
+        after(self, result)
+        return result
+
+    setattr(cls, name, wrapper)
+
+
+# ------------------------------------------------- Application Auto Scaling
+
+
+def _autoscaling_tags(response: ApplicationAutoScalingResponse) -> dict[str, dict[str, str]]:
+    backend = response.applicationautoscaling_backend
+    if not hasattr(backend, "emulator_tags"):
+        backend.emulator_tags = {}
+    return backend.emulator_tags
+
+
+def _list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+    arn = self._get_param("ResourceARN")
+    return json.dumps({"Tags": _autoscaling_tags(self).get(arn, {})})
+
+
+def _tag_resource(self: ApplicationAutoScalingResponse) -> str:
+    arn = self._get_param("ResourceARN")
+    _autoscaling_tags(self).setdefault(arn, {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def _untag_resource(self: ApplicationAutoScalingResponse) -> str:
+    arn = self._get_param("ResourceARN")
+    for key in self._get_param("TagKeys") or []:
+        _autoscaling_tags(self).get(arn, {}).pop(key, None)
+    return "{}"
+
+
+def _store_target_tags(self: ApplicationAutoScalingResponse, result: str) -> None:
+    tags = self._get_param("Tags")
+    if tags:
+        arn = json.loads(result)["ScalableTargetARN"]
+        _autoscaling_tags(self).setdefault(arn, {}).update(tags)
+
+
+def patch_application_autoscaling() -> None:
+    ApplicationAutoScalingResponse.list_tags_for_resource = _list_tags_for_resource
+    ApplicationAutoScalingResponse.tag_resource = _tag_resource
+    ApplicationAutoScalingResponse.untag_resource = _untag_resource
+    wrap(ApplicationAutoScalingResponse, "register_scalable_target", _store_target_tags)
+
+
+# ---------------------------------------------------------------------- ECS
+
+
+def _keep_service_fields(self: EC2ContainerServiceResponse, result: Any) -> None:
+    service = result.result["service"]
+    strategy = self._get_param("capacityProviderStrategy")
+    if strategy:
+        service.capacity_provider_strategy = strategy
+    grace = self._get_param("healthCheckGracePeriodSeconds")
+    if grace is not None:
+        service.health_check_grace_period_seconds = grace
+    managed_tags = self._get_param("enableECSManagedTags")
+    if managed_tags is not None:
+        service.enable_ecs_managed_tags = managed_tags
+    rebalancing = self._get_param("availabilityZoneRebalancing")
+    if rebalancing is not None:
+        service.availability_zone_rebalancing = rebalancing
+
+
+def patch_ecs() -> None:
+    wrap(EC2ContainerServiceResponse, "create_service", _keep_service_fields)
+    wrap(EC2ContainerServiceResponse, "update_service", _keep_service_fields)
+
+
+# ---------------------------------------------------------------------- EC2
+
+
+def patch_ec2() -> None:
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    # A rule naming a source group keeps its description there, not in ip_range.
+    SecurityGroupRule.description = property(
+        lambda rule: rule.ip_range.get("Description") or (rule.source_group or {}).get("Description")
+    )
+
+    # moto copies the launch template's own tags into its launch data as a
+    # "launch-template" tag specification, which EC2 does not do.
+    original = LaunchTemplateBackend.create_launch_template
+
+    def create_launch_template(self: Any, name: str, description: str, template_data: dict[str, Any],
+                               tag_spec: Any) -> Any:
+        specs = template_data.get("TagSpecifications")
+        if specs:
+            template_data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+        return original(self, name, description, template_data, tag_spec)
+
+    LaunchTemplateBackend.create_launch_template = create_launch_template
+
+
+# ---------------------------------------------------------------------- EKS
+
+
+def _eks_cluster(headers: dict[str, str], name: str) -> Any:
+    return eks_backends[DEFAULT_ACCOUNT_ID][region_of(headers)].clusters.get(name)
+
+
+def _keep_cluster_fields(self: EKSResponse, result: Any) -> None:
+    cluster = self.eks_backend.clusters[self._get_param("name")]
+    cluster.access_config = self._get_param("accessConfig") or {"authenticationMode": "CONFIG_MAP"}
+    if self._get_param("upgradePolicy"):
+        cluster.upgrade_policy = self._get_param("upgradePolicy")
+    cluster.emulator_addons = {}
+    cluster.emulator_access_entries = {}
+    subnets = cluster.resources_vpc_config.get("subnetIds") or []
+    if subnets:
+        ec2 = ec2_backends[self.current_account][self.region]
+        vpc_id = ec2.get_subnet(subnets[0]).vpc_id
+        group = ec2.create_security_group(
+            name=f"eks-cluster-sg-{cluster.name}",
+            description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
+            vpc_id=vpc_id,
+        )
+        cluster.resources_vpc_config["clusterSecurityGroupId"] = group.id
+        cluster.resources_vpc_config["vpcId"] = vpc_id
+
+
+def _delete_cluster_group(self: EKSResponse, result: Any) -> None:
+    group_id = result.result["cluster"].resources_vpc_config.get("clusterSecurityGroupId")
+    if group_id:
+        ec2_backends[self.current_account][self.region].delete_security_group(group_id=group_id)
+
+
+def _create_node_autoscaling_group(self: EKSResponse, result: Any) -> None:
+    nodegroup = result.result["nodegroup"]
+    # moto invents an SSH key pair when none is asked for, and drops updateConfig.
+    nodegroup.remote_access = self._get_param("remoteAccess")
+    nodegroup.update_config = self._get_param("updateConfig")
+    template = nodegroup.launch_template or {}
+    scaling = nodegroup.scaling_config or {}
+    autoscaling_backends[self.current_account][self.region].create_auto_scaling_group(
+        name=nodegroup.resources["autoScalingGroups"][0]["name"],
+        availability_zones=[],
+        desired_capacity=scaling.get("desiredSize", 1),
+        max_size=scaling.get("maxSize", 1),
+        min_size=scaling.get("minSize", 1),
+        launch_config_name=None,
+        launch_template={"LaunchTemplateId": template.get("id"), "Version": template.get("version") or "$Default"},
+        vpc_zone_identifier=",".join(nodegroup.subnets),
+        default_cooldown=None,
+        health_check_period=None,
+        health_check_type="EC2",
+        load_balancers=[],
+        target_group_arns=[],
+        placement_group=None,
+        termination_policies=[],
+        tags=[],
+    )
+
+
+def _delete_node_autoscaling_group(self: EKSResponse, result: Any) -> None:
+    nodegroup = result.result["nodegroup"]
+    backend = autoscaling_backends[self.current_account][self.region]
+    backend.delete_auto_scaling_group(nodegroup.resources["autoScalingGroups"][0]["name"])
+
+
+def _access_entry_view(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in entry.items() if key != "policies"} | {"clusterName": cluster.name}
+
+
+def _access_entries(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -> Response:
+    """/clusters/NAME/access-entries[/PRINCIPAL[/access-policies[/POLICY]]]"""
+    entries = cluster.emulator_access_entries
+    if not parts:
+        if method == "GET":
+            return json_response(200, {"accessEntries": sorted(entries)})
+        principal = body["principalArn"]
+        now = time.time()
+        entries[principal] = {
+            "principalArn": principal,
+            "kubernetesGroups": body.get("kubernetesGroups") or [],
+            "accessEntryArn": f"{cluster.arn.replace(':cluster/', ':access-entry/')}/{principal.split(':')[-1]}",
+            "createdAt": now,
+            "modifiedAt": now,
+            "tags": body.get("tags") or {},
+            "username": body.get("username") or principal,
+            "type": body.get("type") or "STANDARD",
+            "policies": {},
+        }
+        return json_response(200, {"accessEntry": _access_entry_view(cluster, entries[principal])})
+
+    joined = "/".join(parts)
+    principal, _, policy_part = joined.partition("/access-policies")
+    entry = entries.get(principal)
+    if entry is None:
+        return not_found(f"The specified access entry resource is not found: {principal}")
+    if not policy_part and not joined.endswith("/access-policies"):
+        if method == "DELETE":
+            del entries[principal]
+            return json_response(200, {})
+        return json_response(200, {"accessEntry": _access_entry_view(cluster, entry)})
+
+    policies = entry["policies"]
+    policy_arn = policy_part.lstrip("/")
+    if not policy_arn:
+        if method == "GET":
+            return json_response(200, {"clusterName": cluster.name, "principalArn": principal,
+                                       "associatedAccessPolicies": list(policies.values())})
+        now = time.time()
+        policies[body["policyArn"]] = {"policyArn": body["policyArn"], "accessScope": body.get("accessScope") or {},
+                                       "associatedAt": now, "modifiedAt": now}
+        return json_response(200, {"clusterName": cluster.name, "principalArn": principal,
+                                   "associatedAccessPolicy": policies[body["policyArn"]]})
+    if policy_arn not in policies:
+        return not_found(f"The specified access policy association is not found: {policy_arn}")
+    if method == "DELETE":
+        del policies[policy_arn]
+    return json_response(200, {})
+
+
+def _addons(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -> Response:
+    """/clusters/NAME/addons[/ADDON]"""
+    addons = cluster.emulator_addons
+    if not parts:
+        if method == "GET":
+            return json_response(200, {"addons": sorted(addons)})
+        name = body["addonName"]
+        now = time.time()
+        addons[name] = {
+            "addonName": name,
+            "clusterName": cluster.name,
+            "status": "ACTIVE",
+            "addonVersion": body.get("addonVersion") or f"v{cluster.version}.0-eksbuild.1",
+            "health": {"issues": []},
+            "addonArn": f"{cluster.arn.replace(':cluster/', ':addon/')}/{name}/00000000-0000-0000-0000-000000000000",
+            "createdAt": now,
+            "modifiedAt": now,
+            "tags": body.get("tags") or {},
+        }
+        for key in ("serviceAccountRoleArn", "configurationValues"):
+            if body.get(key):
+                addons[name][key] = body[key]
+        return json_response(200, {"addon": addons[name]})
+    addon = addons.get(parts[0])
+    if addon is None or len(parts) > 1:
+        return not_found(f"No addon: {parts[0]} found in cluster: {cluster.name}")
+    if method == "DELETE":
+        del addons[parts[0]]
+        return json_response(200, {"addon": addon | {"status": "DELETING"}})
+    return json_response(200, {"addon": addon})
+
+
+def eks_extra_routes(request: Any, full_url: str, headers: dict[str, str]) -> Response:
+    """Serves /clusters/NAME/access-entries... and /clusters/NAME/addons..."""
+    parts = [part for part in request.path.split("/") if part][1:]
+    cluster = _eks_cluster(headers, parts[0])
+    if cluster is None:
+        return not_found(f"No cluster found for name: {parts[0]}.")
+    body = json.loads(request.get_data() or b"{}")
+    if parts[1] == "access-entries":
+        return _access_entries(request.method, cluster, parts[2:], body)
+    return _addons(request.method, cluster, parts[2:], body)
+
+
+def patch_eks() -> None:
+    wrap(EKSResponse, "create_cluster", _keep_cluster_fields)
+    wrap(EKSResponse, "delete_cluster", _delete_cluster_group)
+    wrap(EKSResponse, "create_nodegroup", _create_node_autoscaling_group)
+    wrap(EKSResponse, "delete_nodegroup", _delete_node_autoscaling_group)
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries$"] = eks_extra_routes
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$"] = eks_extra_routes
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = eks_extra_routes
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addon>[^/]+)$"] = eks_extra_routes
+
+
+# ------------------------------------------------------------------- server
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port-file", required=True, help="file to write the listening port to")
+    args = parser.parse_args()
+
+    patch_application_autoscaling()
+    patch_ec2()
+    patch_ecs()
+    patch_eks()
+
+    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    port_file_tmp = f"{args.port_file}.tmp"
+    with open(port_file_tmp, "w", encoding="ascii") as out:
+        out.write(f"{server.server_address[1]}\n")
+    os.replace(port_file_tmp, args.port_file)
+
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
