@@ -97,3 +97,9 @@ lint-docker: ## Check the Dockerfile rules (offline hadolint subset), compose.ya
 	@if command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1; then \
 	  $(COMPOSE) -f $(CURDIR)/compose.yaml config -q && echo "compose.yaml: valid ($(COMPOSE) config)"; \
 	else echo "docker-compose not found: install the Debian package docker-compose" >&2; exit 1; fi
+
+.PHONY: image-clean
+image-clean: ## Remove hello-cluster image tags other than the current commit's and :dev (each build adds ~10 MB)
+	$(require_docker)
+	@docker image ls --format '{{.Repository}}:{{.Tag}}' $(IMAGE) | grep -vxF -e '$(IMAGE):$(TAG)' -e '$(IMAGE):dev' \
+	  | xargs -r docker rmi >/dev/null; docker image ls $(IMAGE)
