@@ -2,8 +2,9 @@
 # Stand-in for kubectl in the deploy test, installed as `kubectl` first on PATH: no API
 # server can be had here. It records every call (KUBECTL_LOG), renders what `apply -k`
 # would send with the real kubectl (REAL_KUBECTL kustomize -> KUBECTL_APPLIED), and plays
-# the cluster's part: access granted, rollout complete, or with FAKE_ROLLOUT=fail, a
-# rollout that misses its deadline. It never opens a network connection.
+# the cluster's part: access granted, rollout complete (or with FAKE_ROLLOUT=fail, a
+# rollout that misses its deadline), objects listed from KUBECTL_OBJECTS_DIR, deletions
+# accepted. It never opens a network connection.
 set -euo pipefail
 
 : "${REAL_KUBECTL:?}" "${KUBECTL_LOG:?}" "${KUBECTL_APPLIED:?}"
@@ -29,6 +30,17 @@ case "${1:-} ${2:-}" in
     ;;
   "rollout undo")
     echo 'deployment.apps/hello rolled back'
+    ;;
+  "get services" | "get ingresses")
+    # The cluster's objects for the destroy flow: KUBECTL_OBJECTS_DIR/<services|ingresses>.json.
+    if [[ -n "${KUBECTL_OBJECTS_DIR:-}" && -f "$KUBECTL_OBJECTS_DIR/$2.json" ]]; then
+      cat "$KUBECTL_OBJECTS_DIR/$2.json"
+    else
+      echo '{"apiVersion": "v1", "kind": "List", "items": []}'
+    fi
+    ;;
+  "delete "*)
+    echo "deleted: $*"
     ;;
   *)
     echo "kubectl stand-in: unexpected call: kubectl $*" >&2

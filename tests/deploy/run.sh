@@ -413,6 +413,59 @@ scenario_routine_ecs_deploy() {
   check "with EKS off, kubectl is never called" test ! -s "$KUBECTL_LOG"
 }
 
+# scripts/destroy.sh, the first half of `make destroy` (the second, terraform destroy, is
+# the Terraform tests' business).
+run_destroy() {
+  local name="$1" rc=0
+  shift
+  log "-- scripts/destroy.sh ($name)"
+  (cd "$CLONE" && env "$@" scripts/destroy.sh) >"$WORK/$name.out" 2>&1 || rc=$?
+  sed 's/^/   | /' "$WORK/$name.out" | tail -n 15
+  return "$rc"
+}
+
+deleted_in_order() {
+  [[ "$(grep '^delete' "$KUBECTL_LOG" | cut -d' ' -f1-3 | paste -sd, -)" == \
+    "delete -k $CLONE/k8s/overlays/eks,delete service edge,delete ingress web" ]] &&
+    grep -q '^delete service edge --namespace team-a ' "$KUBECTL_LOG" &&
+    grep -q '^delete ingress web --namespace team-b ' "$KUBECTL_LOG"
+}
+every_delete_waits() { ! grep '^delete' "$KUBECTL_LOG" | grep -q -v -- '--wait'; }
+kubectl_not_called() { [[ ! -s "$KUBECTL_LOG" ]]; }
+
+scenario_destroy() {
+  local rc=0
+  mkdir -p "$WORK/cluster-objects"
+  # A LoadBalancer Service and an Ingress someone added, next to our NodePort Service.
+  cat >"$WORK/cluster-objects/services.json" <<'JSON'
+{"apiVersion": "v1", "kind": "List", "items": [
+  {"metadata": {"namespace": "hello", "name": "hello"}, "spec": {"type": "NodePort"}},
+  {"metadata": {"namespace": "team-a", "name": "edge"}, "spec": {"type": "LoadBalancer"}}]}
+JSON
+  cat >"$WORK/cluster-objects/ingresses.json" <<'JSON'
+{"apiVersion": "v1", "kind": "List", "items": [{"metadata": {"namespace": "team-b", "name": "web"}}]}
+JSON
+  : >"$KUBECTL_LOG"
+  run_destroy destroy-eks TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" \
+    KUBECONFIG="$WORK/kubeconfig-eks" KUBECTL_OBJECTS_DIR="$WORK/cluster-objects" || rc=$?
+  check "destroy (EKS on) succeeds" test "$rc" -eq 0
+  check "destroy deletes the app, then every LoadBalancer Service and Ingress, no other Service" deleted_in_order
+  check "destroy waits for each deletion (finalizers remove the load balancers)" every_delete_waits
+
+  : >"$KUBECTL_LOG"
+  rc=0
+  run_destroy destroy-ecs-only TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" PATH="$SHIM_DIR:$PATH" || rc=$?
+  check "destroy with EKS off succeeds" test "$rc" -eq 0
+  check "destroy with EKS off says there is nothing to remove" output_has destroy-ecs-only "EKS is off"
+  check "destroy with EKS off calls no kubectl" kubectl_not_called
+
+  rc=0
+  run_destroy destroy-unreachable TF_OUTPUTS_JSON="$WORK/outputs.json" KUBECONFIG="$WORK/kubeconfig-closed" \
+    EKS_UPDATE_KUBECONFIG=0 || rc=$?
+  check "destroy stops with a clear error when the cluster cannot be reached" \
+    failed_saying "$rc" destroy-unreachable "destroy: error: kubectl cannot reach"
+}
+
 check_fixture() {
   local missing undeclared
   missing="$(jq -r '[("aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
@@ -468,6 +521,8 @@ main() {
   scenario_failed_rollout
   echo "== routine deploy of a new commit, ECS only"
   scenario_routine_ecs_deploy
+  echo "== destroy: Kubernetes-made load balancers go first"
+  scenario_destroy
 
   printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
   ((FAILED == 0))
