@@ -131,6 +131,9 @@ def lint(path):
     for label in OCI_LABELS:
         if label not in labels:
             fail(0, "DF004", f"OCI label {label} is missing")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.lstrip().startswith("#") and re.search(r"x86_64|aarch64|amd64|arm64|i386|/lib64/", line):
+            fail(number, "DF005", "architecture-specific name: the build must work for every --platform")
     for code, reason in IGNORED.items():
         notes.append(f"{code} not enforced: {reason}")
     return failures, notes, final
@@ -147,7 +150,7 @@ def main(paths):
             print(f"{path}: note: {line}")
         total += len(failures)
         print(f"{path}: {'clean' if not failures else str(len(failures)) + ' problem(s)'} "
-              "(hadolint rule subset DL3002-DL3025, DL4000, DL4006 and the image's own rules)")
+              "(hadolint rule subset DL3002-DL3025, DL4000, DL4006 and the image's own rules DF001-DF005)")
     return 1 if total else 0
 
 

@@ -60,6 +60,9 @@ image: base-image ## Build the image hello-cluster:<commit> and :dev from docker
 	  >$(CURDIR)/build/docker-build.log 2>&1 || { tail -n 40 $(CURDIR)/build/docker-build.log >&2; \
 	  echo "docker build failed; full log: build/docker-build.log" >&2; exit 1; }
 	@docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' $(IMAGE):$(TAG)
+	@docker buildx version >/dev/null 2>&1 || printf '%s\n' "note: docker buildx is absent: single-arch \
+	($$(docker version -f '{{.Server.Arch}}' 2>/dev/null || echo unknown)) build by the legacy builder; \
+	make image-multiarch builds linux/amd64,linux/arm64 where buildx exists"
 
 .PHONY: image-multiarch
 image-multiarch: base-image ## Build for linux/amd64,linux/arm64 with buildx (says so and skips when buildx is absent)
