@@ -76,7 +76,7 @@ image-multiarch: base-image ## Build for linux/amd64,linux/arm64 with buildx (sa
 
 .PHONY: compose-up
 compose-up: image ## Run the stack with compose on http://127.0.0.1:8080 (HELLO_HTTP_PORT overrides)
-	TAG=dev $(COMPOSE) -f $(CURDIR)/compose.yaml up
+	IMAGE=$(IMAGE) TAG=dev $(COMPOSE) -f $(CURDIR)/compose.yaml up
 
 .PHONY: compose-down
 compose-down: ## Stop and remove what compose-up started

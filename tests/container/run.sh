@@ -111,6 +111,9 @@ require_tools() {
     command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: install it (make deps)" >&2; missing=1; }
   done
   ((missing == 0)) || exit 1
+  # nsenter into a container's network namespace and killing its processes from the host
+  # both need root, as the engine itself does.
+  [[ "$(id -u)" == 0 ]] || { echo "tests/container/run.sh needs root (nsenter, kill of container processes)" >&2; exit 1; }
   timeout 15 docker info >/dev/null 2>&1 || { echo "no Docker engine answers (docker info failed): run docker/engine.sh start" >&2; exit 1; }
   if [[ -z "$COMPOSE" ]]; then
     if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
