@@ -8,7 +8,9 @@
 #     cannot be had here: it records the calls and renders what `apply -k` would send.
 #
 # The Terraform outputs come from tests/deploy/terraform-outputs.json, recorded from a real
-# apply of tf/ against the emulator (tests/deploy/record-outputs.sh). The test creates in
+# apply of tf/ against the emulator (tests/deploy/record-outputs.sh); the task definition in
+# them is first checked against botocore's RegisterTaskDefinition model and the Fargate rules
+# (tests/deploy/validate_task_definition.py). The test creates in
 # moto the ECR repository, ECS cluster, service (desired count 0, as Terraform creates it)
 # and first task definition revision that the recording names.
 #
@@ -44,6 +46,20 @@ check() {
   local description="$1"
   shift
   if "$@"; then pass "$description"; else fail "$description"; fi
+}
+# Runs a checker that prints `ok - ...` / `not ok - ...` lines and adds them to the counts;
+# a checker that exits non-zero without a `not ok` line counts as one failure.
+run_checker() {
+  local label="$1" output rc=0 oks bad
+  shift
+  output="$("$@" 2>&1)" || rc=$?
+  printf '%s\n' "$output" | sed "s/^\(not ok\|ok\) - /&$label: /"
+  oks="$(grep -c '^ok - ' <<<"$output" || true)"
+  bad="$(grep -c '^not ok - ' <<<"$output" || true)"
+  PASSED=$((PASSED + oks))
+  FAILED=$((FAILED + bad))
+  if ((rc != 0 && bad == 0)); then fail "$label: checker exited $rc"; fi
+  if ((rc == 0 && bad != 0)); then fail "$label: checker reported failures but exited 0"; fi
 }
 abort() {
   printf 'test-deploy: %s\n' "$*" >&2
@@ -483,6 +499,17 @@ check_fixture() {
     jq -e 'to_entries | all(.value | has("sensitive") and has("type") and has("value"))' "$FIXTURE" >/dev/null
 }
 
+# The task definition deploy.sh registers is Terraform's rendering with a new image: check
+# it against botocore's RegisterTaskDefinition model and the Fargate rules, and that the
+# recording still matches what ecs-taskdef/ renders.
+check_task_definition() {
+  jq -r .ecs_task_definition_json.value "$FIXTURE" >"$WORK/recorded-task-definition.json"
+  run_checker "task definition" python3 "$REPO_ROOT/tests/deploy/validate_task_definition.py" \
+    "$WORK/recorded-task-definition.json" --template "$REPO_ROOT/ecs-taskdef/taskdef.json.tftpl"
+  run_checker "task definition self-test" python3 "$REPO_ROOT/tests/deploy/validate_task_definition.py" \
+    "$WORK/recorded-task-definition.json" --self-test
+}
+
 main() {
   require_tools
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-deploy.XXXXXX")"
@@ -495,8 +522,10 @@ main() {
   # An engine started by docker/engine.sh uses the default socket; the CLI config above
   # only holds the registry login.
 
-  echo "== setup"
+  echo "== recorded Terraform outputs and the task definition they carry"
   check_fixture
+  check_task_definition
+  echo "== setup"
   start_docker_engine
   start_registry
   start_moto
