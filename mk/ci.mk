@@ -5,7 +5,6 @@
 # plan summary and the runner preparation.
 
 WORKFLOW_FILES = $(sort $(wildcard $(CURDIR)/.github/workflows/*.yml $(CURDIR)/.github/workflows/*.yaml))
-DEPENDABOT_FILE := $(CURDIR)/.github/dependabot.yml
 
 TRIVY ?= trivy
 # Fail on HIGH/CRITICAL vulnerabilities that have a fixed version available.
