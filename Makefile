@@ -8,8 +8,8 @@ SHELL := bash
 MAKEFLAGS += --no-builtin-rules
 
 # Debian and npm packages the tests need; mk/*.mk files add their own.
-APT_PACKAGES := build-essential pkg-config libfcgi-dev check nginx-light wrk valgrind clang \
-                libclang-rt-14-dev shellcheck yamllint python3 curl cppcheck
+APT_PACKAGES := build-essential pkg-config libfcgi-dev check nginx wrk valgrind \
+                shellcheck yamllint python3 curl cppcheck
 NPM_PACKAGES :=
 # Test and benchmark targets that `make test` / `make bench` run, in order; mk/*.mk files append.
 TEST_TARGETS := test-unit test-integration test-fault test-sanitize test-valgrind

@@ -62,7 +62,8 @@ test-valgrind: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Unit tests under valg
 	  --errors-for-leak-kinds=all --show-leak-kinds=all $$t; done
 
 .PHONY: fuzz
-fuzz: ## libFuzzer over the request handler (FUZZ_SECONDS ?= 600)
+fuzz: ## libFuzzer over the request handler (FUZZ_SECONDS ?= 600; needs clang and its fuzzer runtime)
+	@command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 	@mkdir -p $(BUILD_DIR)/fuzz-corpus
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ifcgi-app/src \
 	  fcgi-app/fuzz/fuzz_handler.c $(filter-out fcgi-app/src/worker.c fcgi-app/src/master.c,$(APP_SRC)) \

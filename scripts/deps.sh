@@ -15,9 +15,23 @@ missing_debian_packages() {
   done
 }
 
+# A package is not needed when the command it provides already comes from elsewhere (a CI
+# runner's Docker Engine from docker-ce, say, which Debian's docker.io would conflict with).
+provided_elsewhere() {
+  case "$1" in
+    docker.io) command -v dockerd >/dev/null 2>&1 ;;
+    docker-compose) docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 ;;
+    *) return 1 ;;
+  esac
+}
+
 install_debian_packages() {
-  local -a wanted missing
-  read -r -a wanted <<<"$1"
+  local -a requested wanted=() missing
+  local pkg
+  read -r -a requested <<<"$1"
+  for pkg in "${requested[@]}"; do
+    provided_elsewhere "$pkg" || wanted+=("$pkg")
+  done
   if ! command -v node >/dev/null 2>&1; then wanted+=(nodejs npm); fi
   if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian system (no dpkg-query); install by hand: ${wanted[*]}" >&2
