@@ -55,9 +55,8 @@ install_npm_packages() {
     echo "deps: npm is missing (apt-get install npm)" >&2
     exit 1
   fi
-  # package-lock.json pins every version; reinstall only when node_modules is stale.
-  if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s <(node -e 'console.log(JSON.stringify(require("./package-lock.json").packages))') \
-      <(node -e 'console.log(JSON.stringify(require("./node_modules/.package-lock.json").packages))' 2>/dev/null); then
+  # package-lock.json pins every version; install again only when it changed since.
+  if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
     echo "deps: npm ci"
     npm ci --no-audit --no-fund
   fi
