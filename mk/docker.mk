@@ -17,7 +17,8 @@ endif
 ifeq ($(origin IMAGE_CREATED),undefined)
 IMAGE_CREATED := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 endif
-IMAGE_SOURCE ?= $(or $(shell git config --get remote.origin.url 2>/dev/null),unknown)
+# The repository URL for org.opencontainers.image.source (a local path is not one).
+IMAGE_SOURCE ?= $(or $(filter https://% http://% git@% ssh://%,$(shell git config --get remote.origin.url 2>/dev/null)),unknown)
 BUILD_BASE ?= debian:bookworm-slim
 PLATFORMS ?= linux/amd64,linux/arm64
 DOCKERFILE := $(CURDIR)/docker/Dockerfile

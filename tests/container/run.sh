@@ -45,7 +45,7 @@ cleanup() {
   local c
   if [[ -n "$LOAD_PID" ]]; then kill "$LOAD_PID" 2>/dev/null || true; fi
   for c in "${CONTAINERS[@]}"; do
-    docker rm -f "$c" >/dev/null 2>&1 || true
+    docker rm -f -v "$c" >/dev/null 2>&1 || true
   done
   if [[ -n "$COMPOSE_PROJECT" ]]; then
     (cd "$REPO_ROOT" && $COMPOSE -p "$COMPOSE_PROJECT" -f compose.yaml down --remove-orphans --timeout 5 >/dev/null 2>&1) || true
@@ -124,6 +124,18 @@ require_tools() {
 }
 
 # ---------------------------------------------------------------- image properties
+# Lists the image's file system (docker export of a created, never started container)
+# into files.verbose (tar -tv) and files.txt (names only), once.
+export_listing() {
+  [[ -s "$WORK_DIR/files.txt" ]] && return 0
+  local probe="$RUN_ID-export"
+  CONTAINERS+=("$probe")
+  docker create --name "$probe" "$IMAGE_REF" >/dev/null
+  docker export "$probe" | tar -tv >"$WORK_DIR/files.verbose"
+  awk '{ print $6 }' "$WORK_DIR/files.verbose" >"$WORK_DIR/files.txt"
+  docker rm -v "$probe" >/dev/null
+}
+
 test_image_properties() {
   echo "== image $IMAGE_REF"
   local size user entrypoint stopsignal ports health revision version
@@ -152,11 +164,7 @@ test_image_properties() {
   local out rc=0
   out="$(docker run --rm --entrypoint /bin/sh "$IMAGE_REF" -c 'echo shell-ran' 2>&1)" || rc=$?
   check "docker run --entrypoint /bin/sh fails (exit $rc)" test "$rc" -ne 0 -a "${out//shell-ran/}" == "$out"
-  local probe="$RUN_ID-export"
-  CONTAINERS+=("$probe")
-  docker create --name "$probe" "$IMAGE_REF" >/dev/null
-  docker export "$probe" | tar -t >"$WORK_DIR/files.txt"
-  docker rm "$probe" >/dev/null
+  export_listing
   local forbidden
   forbidden="$(grep -E '(^|/)(sh|bash|dash|busybox|apt|apt-get|dpkg|cc|gcc|ld|make|perl|python3?)$' "$WORK_DIR/files.txt" || true)"
   check "exported file system has no shell, package manager or compiler ($(wc -l <"$WORK_DIR/files.txt") entries)" \
@@ -201,7 +209,7 @@ test_hardened_run_and_contract() {
     fail "contract suite against the container"
     tail -n 30 "$WORK_DIR/contract.log" | sed 's/^/     /'
   fi
-  docker rm -f "$c" >/dev/null
+  docker rm -f -v "$c" >/dev/null
 
   echo "== default user"
   start_container default-user --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp \
@@ -211,22 +219,46 @@ test_hardened_run_and_contract() {
   hport="$(docker port "$c" 8080/tcp | head -n 1 | awk -F: '{ print $NF }')"
   check "serves with the image's own user" wait_http "http://127.0.0.1:$hport/healthz" 10
   check "that user is 10001, not root" all_processes_run_as 10001 "$c"
-  docker rm -f "$c" >/dev/null
+  docker rm -f -v "$c" >/dev/null
 }
 
-# ---------------------------------------------------------------- missing tmpfs
-test_fails_without_tmpfs() {
-  echo "== read-only root file system without a tmpfs at /tmp"
-  local name="$RUN_ID-no-tmpfs" rc=0 out started elapsed
+# ---------------------------------------------------------------- runtime directory
+test_runtime_dir() {
+  echo "== runtime directory /tmp: the image's volume, and an unwritable one"
+  local volumes mode
+  volumes="$(docker image inspect -f '{{range $v, $_ := .Config.Volumes}}{{$v}} {{end}}' "$IMAGE_REF")"
+  check "the image declares /tmp as its only volume (got '$volumes')" test "$volumes" == "/tmp "
+  export_listing
+  mode="$(awk '$6 == "tmp/" { print $1 }' "$WORK_DIR/files.verbose")"
+  check "/tmp in the image is drwxrwxrwt, so a copied-in volume is writable by any uid (got '$mode')" \
+    test "$mode" == drwxrwxrwt
+
+  # Without a tmpfs, the engine fills the VOLUME from the image (as ECS Fargate does for a
+  # bind mount at a VOLUME path): a random uid on a read-only root must still serve.
+  local port c
+  port="$(free_port)"
+  start_container copied-volume --read-only --cap-drop ALL --security-opt no-new-privileges \
+    --user "$((20000 + RANDOM % 40000))" -p "127.0.0.1:$port:8080"
+  c="$STARTED"
+  check "read-only root, no tmpfs, the image's /tmp volume copied in: serves as a random uid" \
+    wait_http "http://127.0.0.1:$port/healthz" 10
+  docker rm -f -v "$c" >/dev/null
+
+  # A root-owned 0755 /tmp (Fargate's bind mount when the image declares no VOLUME) is
+  # not writable by the non-root user: start-up must stop at once and say why.
+  # A bind mount (no copy-up, unlike a tmpfs or a volume) of a root-owned 0755 directory.
+  local name="$RUN_ID-unwritable" rc=0 out started elapsed
   CONTAINERS+=("$name")
+  install -d -m 0755 -o 0 -g 0 "$WORK_DIR/root-owned"
   started=$SECONDS
   out="$(timeout 30 docker run --name "$name" --read-only --cap-drop ALL --security-opt no-new-privileges \
-    --user 31337:31337 "$IMAGE_REF" 2>&1)" || rc=$?
+    --user 31337:31337 --mount "type=bind,source=$WORK_DIR/root-owned,destination=/tmp" "$IMAGE_REF" 2>&1)" || rc=$?
   elapsed=$((SECONDS - started))
-  check "exits non-zero (exit $rc), not a hang (${elapsed} s)" test "$rc" -ne 0 -a "$rc" -ne 124 -a "$elapsed" -lt 15
-  check "message names RUNTIME_DIR or /tmp" grep -qE 'RUNTIME_DIR|/tmp' <<<"$out"
-  note "said: $(grep -E 'RUNTIME_DIR|/tmp' <<<"$out" | head -n 1 | cut -c1-200)"
-  docker rm -f "$name" >/dev/null 2>&1 || true
+  check "with /tmp not writable: exits non-zero (exit $rc), not a hang (${elapsed} s)" \
+    test "$rc" -ne 0 -a "$rc" -ne 124 -a "$elapsed" -lt 15
+  check "the message names RUNTIME_DIR and /tmp" grep -qE 'RUNTIME_DIR.*/tmp' <<<"$out"
+  note "said: $(grep -E 'RUNTIME_DIR' <<<"$out" | head -n 1 | cut -c1-200)"
+  docker rm -f -v "$name" >/dev/null 2>&1 || true
 }
 
 # ---------------------------------------------------------------- docker stop under load
@@ -342,7 +374,7 @@ main() {
   require_tools
   local section
   # CONTAINER_TESTS picks sections for a quicker loop while developing; all by default.
-  for section in ${CONTAINER_TESTS:-image_properties hardened_run_and_contract fails_without_tmpfs stop_under_load health compose}; do
+  for section in ${CONTAINER_TESTS:-image_properties hardened_run_and_contract runtime_dir stop_under_load health compose}; do
     "test_$section"
   done
   echo
