@@ -23,6 +23,7 @@ What is added, and why it matters for the test:
     and subnets and deleted with it, so target groups can be attached.
   * EKS node group: updateConfig is kept, and no SSH remote access is invented.
   * ECS service: capacityProviderStrategy, healthCheckGracePeriodSeconds,
+    deploymentConfiguration (circuit breaker, percentages),
     enableECSManagedTags and availabilityZoneRebalancing are kept as sent.
   * EC2: a security group rule that names a source group keeps its
     description; a launch template's own tags no longer leak into its
@@ -147,6 +148,9 @@ def _keep_service_fields(self: EC2ContainerServiceResponse, result: Any) -> None
     managed_tags = self._get_param("enableECSManagedTags")
     if managed_tags is not None:
         service.enable_ecs_managed_tags = managed_tags
+    deployment = self._get_param("deploymentConfiguration")
+    if deployment:
+        service.deployment_configuration = deployment
     rebalancing = self._get_param("availabilityZoneRebalancing")
     if rebalancing is not None:
         service.availability_zone_rebalancing = rebalancing

@@ -52,10 +52,6 @@ run "both_sides_by_default" {
     condition     = output.github_deploy_role_arn == null
     error_message = "The GitHub OIDC piece must be off by default."
   }
-}
-
-run "task_definition_output_is_a_register_input" {
-  command = apply
 
   assert {
     condition = alltrue([
@@ -87,7 +83,7 @@ run "task_definition_output_is_a_register_input" {
 }
 
 run "ecs_only" {
-  command = apply
+  command = plan
 
   variables {
     deploy_eks = false
@@ -104,13 +100,13 @@ run "ecs_only" {
   }
 
   assert {
-    condition     = output.alb_url != null
-    error_message = "The load balancer stays with one side."
+    condition     = output.alarm_topic_arn != "" && output.ecs_task_definition_family == "hello-cluster"
+    error_message = "Monitoring and the ECS task definition stay with one side."
   }
 }
 
 run "eks_only" {
-  command = apply
+  command = plan
 
   variables {
     deploy_ecs = false
@@ -128,7 +124,7 @@ run "eks_only" {
 }
 
 run "neither_side_keeps_network_and_registry" {
-  command = apply
+  command = plan
 
   variables {
     deploy_ecs = false
@@ -146,41 +142,27 @@ run "neither_side_keeps_network_and_registry" {
   }
 }
 
-run "split_is_a_variable" {
+run "explicit_split_amd64_and_github_oidc" {
   command = apply
 
   variables {
-    ecs_traffic_percent = 10
+    ecs_traffic_percent     = 10
+    image_architecture      = "amd64"
+    eks_node_instance_types = ["m7i.large"]
+    ecs_fargate_spot_weight = 2
+    github_oidc_enabled     = true
+    github_repository       = "example/hello-cluster"
+    github_environment      = "production"
   }
 
   assert {
     condition     = output.ecs_traffic_percent == 10
     error_message = "An explicit ecs_traffic_percent must win over the default."
   }
-}
-
-run "amd64_on_x86" {
-  command = apply
-
-  variables {
-    image_architecture      = "amd64"
-    eks_node_instance_types = ["m7i.large"]
-    ecs_fargate_spot_weight = 2
-  }
 
   assert {
     condition     = jsondecode(output.ecs_task_definition_json).runtimePlatform.cpuArchitecture == "X86_64" && output.image_architecture == "amd64"
     error_message = "amd64 must give X86_64 Fargate tasks."
-  }
-}
-
-run "github_oidc_on" {
-  command = apply
-
-  variables {
-    github_oidc_enabled = true
-    github_repository   = "example/hello-cluster"
-    github_environment  = "production"
   }
 
   assert {

@@ -133,12 +133,12 @@ run "edge_weighted_plain_http" {
   }
 
   assert {
-    condition     = aws_lb_target_group.ecs[0].target_type == "ip" && aws_lb_target_group.eks[0].target_type == "instance" && aws_lb_target_group.eks[0].port == 30080
+    condition     = aws_lb_target_group.ecs.target_type == "ip" && aws_lb_target_group.eks.target_type == "instance" && aws_lb_target_group.eks.port == 30080
     error_message = "ECS targets are task IPs; EKS targets are nodes on the NodePort."
   }
 
   assert {
-    condition     = one(aws_lb_target_group.ecs[0].health_check).path == "/readyz" && aws_lb_target_group.ecs[0].deregistration_delay == "15"
+    condition     = one(aws_lb_target_group.ecs.health_check).path == "/readyz" && aws_lb_target_group.ecs.deregistration_delay == "15"
     error_message = "Health check on /readyz, short deregistration delay."
   }
 
@@ -183,8 +183,8 @@ run "edge_https_redirects" {
   }
 
   assert {
-    condition     = aws_lb_listener.https[0].port == 443 && aws_lb_listener.https[0].certificate_arn == var.certificate_arn && length(aws_lb_target_group.eks) == 0
-    error_message = "HTTPS on 443 with the certificate, forwarding to ECS only."
+    condition     = aws_lb_listener.https[0].port == 443 && aws_lb_listener.https[0].certificate_arn == var.certificate_arn && [for tg in one(one(aws_lb_listener.https[0].default_action).forward).target_group : tg.weight] == [100]
+    error_message = "HTTPS on 443 with the certificate, forwarding everything to the one deployed side."
   }
 }
 

@@ -1,13 +1,19 @@
 # The single front door for both orchestrators: one internet-facing ALB whose
 # listener forwards with weights to an ECS target group and an EKS target
 # group, so moving users between the two is a change of two numbers.
+#
+# Both target groups exist whenever the ALB does, whichever sides are
+# deployed: switching a side off then only edits the listener. Deleting the
+# target group in the same apply would race the listener update and fail with
+# ResourceInUse, since Terraform does not order an orphan's destroy after the
+# update of the resource that stopped referencing it.
 
 locals {
   https = var.certificate_arn != null
 
   weighted_target_groups = concat(
-    var.ecs_enabled ? [{ arn = aws_lb_target_group.ecs[0].arn, weight = var.ecs_traffic_percent }] : [],
-    var.eks_enabled ? [{ arn = aws_lb_target_group.eks[0].arn, weight = 100 - var.ecs_traffic_percent }] : [],
+    var.ecs_enabled ? [{ arn = aws_lb_target_group.ecs.arn, weight = var.ecs_traffic_percent }] : [],
+    var.eks_enabled ? [{ arn = aws_lb_target_group.eks.arn, weight = 100 - var.ecs_traffic_percent }] : [],
   )
 
   listener_ports = local.https ? [80, 443] : [80]
@@ -60,8 +66,6 @@ resource "aws_lb" "this" {
 }
 
 resource "aws_lb_target_group" "ecs" {
-  count = var.ecs_enabled ? 1 : 0
-
   name                 = "${var.name}-ecs"
   vpc_id               = var.vpc_id
   target_type          = "ip"
@@ -82,8 +86,6 @@ resource "aws_lb_target_group" "ecs" {
 }
 
 resource "aws_lb_target_group" "eks" {
-  count = var.eks_enabled ? 1 : 0
-
   name                 = "${var.name}-eks"
   vpc_id               = var.vpc_id
   target_type          = "instance"

@@ -34,21 +34,21 @@ output "https_listener_arn" {
 }
 
 output "ecs_target_group_arn" {
-  description = "ARN of the ECS target group, or null when ECS is off."
-  value       = try(aws_lb_target_group.ecs[0].arn, null)
+  description = "ARN of the ECS target group (it exists even when the ECS side is off, with no share of the traffic)."
+  value       = aws_lb_target_group.ecs.arn
 }
 
 output "ecs_target_group_arn_suffix" {
-  description = "ARN suffix of the ECS target group (CloudWatch dimension), or null when ECS is off."
-  value       = try(aws_lb_target_group.ecs[0].arn_suffix, null)
+  description = "ARN suffix of the ECS target group (CloudWatch dimension)."
+  value       = aws_lb_target_group.ecs.arn_suffix
 }
 
 output "eks_target_group_arn" {
-  description = "ARN of the EKS target group, or null when EKS is off."
-  value       = try(aws_lb_target_group.eks[0].arn, null)
+  description = "ARN of the EKS target group (it exists even when the EKS side is off, with no share of the traffic)."
+  value       = aws_lb_target_group.eks.arn
 }
 
 output "eks_target_group_arn_suffix" {
-  description = "ARN suffix of the EKS target group (CloudWatch dimension), or null when EKS is off."
-  value       = try(aws_lb_target_group.eks[0].arn_suffix, null)
+  description = "ARN suffix of the EKS target group (CloudWatch dimension)."
+  value       = aws_lb_target_group.eks.arn_suffix
 }

@@ -40,12 +40,12 @@ variable "ssl_policy" {
 }
 
 variable "ecs_enabled" {
-  description = "Create the ECS target group (IP targets on the app port) and send it a share of the traffic."
+  description = "Send the ECS target group (IP targets on the app port) its share of the traffic."
   type        = bool
 }
 
 variable "eks_enabled" {
-  description = "Create the EKS target group (node instances on the Service's NodePort) and send it a share of the traffic."
+  description = "Send the EKS target group (node instances on the Service's NodePort) its share of the traffic."
   type        = bool
 }
 

@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# Proves tf/ offline: formatting, init from the local provider mirror,
+# validate, the mocked-provider tests (tests/tf/unit), and a real apply ->
+# no-change plan -> EKS toggle -> destroy cycle against a local AWS emulator
+# (tests/tf/aws_emulator.py), checked with the aws CLI. Prints the time of
+# every step and ends with "N passed, M failed".
+#
+# The production configuration is never edited: both runs work on scratch
+# copies, and the emulator's endpoints, test credentials and low retry count
+# live only in an *_override.tf written into the emulator copy.
+# jq filters and JMESPath queries are single-quoted on purpose:
+# shellcheck disable=SC2016
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PLUGIN_MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
+PYTHON="${PYTHON:-python3}"
+REGION="us-east-1"
+NAME="hello-cluster"
+
+passed=0
+failed=0
+timings=()
+scratch=""
+emulator_pid=""
+unit_pid=""
+
+# ------------------------------------------------------------------ helpers
+
+pass() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; }
+
+# check DESCRIPTION COMMAND...: runs COMMAND quietly; pass if it succeeds.
+check() {
+  local description="$1"
+  shift
+  if "$@" >"$scratch/check.out" 2>&1; then
+    pass "$description"
+  else
+    fail "$description"
+    sed 's/^/        /' "$scratch/check.out" | tail -n 60
+  fi
+}
+
+now() { date +%s.%N; }
+
+# timed NAME COMMAND...: runs COMMAND, records and prints its duration.
+timed() {
+  local name="$1" start end status=0
+  shift
+  start="$(now)"
+  "$@" || status=$?
+  end="$(now)"
+  local seconds
+  seconds="$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')"
+  timings+=("$(printf '%-34s %7s s' "$name" "$seconds")")
+  printf '  ..    %s took %s s\n' "$name" "$seconds"
+  return "$status"
+}
+
+die() { printf 'test-tf: %s\n' "$1" >&2; exit 1; }
+
+require_tools() {
+  command -v terraform >/dev/null || die "terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)"
+  command -v aws >/dev/null || die "aws not found: install the AWS CLI (pip install awscli, or apt-get install awscli)"
+  command -v jq >/dev/null || die "jq not found: apt-get install jq"
+  command -v curl >/dev/null || die "curl not found: apt-get install curl"
+  command -v "$PYTHON" >/dev/null || die "$PYTHON not found: install Python 3"
+  "$PYTHON" -c 'import moto, werkzeug' 2>/dev/null || die "python module moto not found: pip install 'moto[server]==5.2.1'"
+  [[ -d "$PLUGIN_MIRROR/registry.terraform.io/hashicorp/aws" ]] ||
+    die "no AWS provider in the plugin mirror $PLUGIN_MIRROR (set TF_PLUGIN_MIRROR, or run: terraform providers mirror $PLUGIN_MIRROR in tf/)"
+}
+
+cleanup() {
+  if [[ -n "$unit_pid" ]] && kill -0 "$unit_pid" 2>/dev/null; then
+    kill "$unit_pid" 2>/dev/null || true
+    wait "$unit_pid" 2>/dev/null || true
+  fi
+  if [[ -n "$emulator_pid" ]] && kill -0 "$emulator_pid" 2>/dev/null; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+  fi
+  if [[ -n "$scratch" ]]; then
+    rm -rf "$scratch"
+  fi
+}
+
+# stage DIR: copies the configuration (and the task definition template it
+# reads) into DIR, without local state, plugins or backend settings.
+stage() {
+  local dir="$1"
+  mkdir -p "$dir"
+  cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$dir/"
+  rm -rf "$dir/tf/.terraform" "$dir/tf/.terraform.lock.hcl" "$dir/tf/backend_s3.tf"
+  find "$dir/tf" \( -name '*.tfstate*' -o -name '*.tfvars' -o -name 'tfplan' \) -delete
+}
+
+tf_init() { terraform -chdir="$1" init -input=false -no-color >"$scratch/init-$(basename "$(dirname "$1")").log"; }
+
+# ---------------------------------------------------------------- emulator
+
+start_emulator() {
+  local port_file="$scratch/emulator.port" waited=0
+  "$PYTHON" "$ROOT/tests/tf/aws_emulator.py" --port-file "$port_file" >"$scratch/emulator.log" 2>&1 &
+  emulator_pid=$!
+  while [[ ! -s "$port_file" ]]; do
+    kill -0 "$emulator_pid" 2>/dev/null || { cat "$scratch/emulator.log" >&2; die "the AWS emulator exited at start"; }
+    ((waited++ < 300)) || die "the AWS emulator did not report its port within 30 s"
+    sleep 0.1
+  done
+  EMULATOR_URL="http://127.0.0.1:$(tr -d '[:space:]' <"$port_file")"
+  # Fresh state: moto keeps some state (log group tags) across deletes.
+  curl -fsS -X POST "$EMULATOR_URL/moto-api/reset" >/dev/null
+}
+
+write_emulator_override() {
+  local dir="$1" service endpoints=""
+  for service in applicationautoscaling autoscaling cloudwatch ec2 ecr ecs eks elbv2 iam kms logs sns sts; do
+    endpoints+="    ${service} = \"${EMULATOR_URL}\""$'\n'
+  done
+  cat >"$dir/emulator_override.tf" <<EOF
+# Test only: points the provider at the local emulator.
+provider "aws" {
+  region                      = "${REGION}"
+  access_key                  = "test"
+  secret_key                  = "test"
+  max_retries                 = 2
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  endpoints {
+${endpoints}  }
+}
+EOF
+}
+
+awsq() { aws --endpoint-url "$EMULATOR_URL" --region "$REGION" --output json "$@"; }
+
+# jq_true JSON_FILE FILTER: succeeds when FILTER yields true.
+jq_true() { jq -e "$2" "$1" >/dev/null; }
+
+# aws_true FILTER AWS-ARGS...: runs an aws CLI call, then jq FILTER must yield true.
+aws_true() {
+  local filter="$1"
+  shift
+  awsq "$@" >"$scratch/aws.json"
+  jq -e "$filter" "$scratch/aws.json" || { head -c 3000 "$scratch/aws.json"; return 1; }
+}
+
+# --------------------------------------------------------------- the checks
+
+check_both_sides() {
+  local outputs="$scratch/outputs.json"
+  terraform -chdir="$EMU_DIR" output -json >"$outputs"
+
+  echo "Outputs for the deploy flow"
+  check "outputs: every name the deploy flow reads is present" jq_true "$outputs" \
+    '. as $out | [ "aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name","eks_update_kubeconfig_command",
+       "eks_node_port","ecs_cluster_name","ecs_service_name","ecs_task_definition_family","ecs_task_definition_json",
+       "ecs_container_name","alb_url","image_architecture" ] | all(. as $k | $out | has($k))'
+  check "outputs: alb_url is the load balancer's http URL" jq_true "$outputs" '.alb_url.value | test("^http://hello-cluster-[^ ]+\\.elb\\.amazonaws\\.com$")'
+  check "outputs: region and ECR URL come from the provider, not hard-coded" jq_true "$outputs" \
+    '.aws_region.value == "us-east-1" and (.ecr_repository_url.value | test("^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/hello-cluster$"))'
+
+  local taskdef="$scratch/taskdef.json"
+  jq -r '.ecs_task_definition_json.value' "$outputs" |
+    jq --arg image "$(jq -r .ecr_repository_url.value "$outputs"):0123abc" '.containerDefinitions[0].image = $image' >"$taskdef"
+  check "task definition output registers as-is with a new image (register-task-definition --cli-input-json)" \
+    aws_true '.taskDefinition.revision == 2 and (.taskDefinition.containerDefinitions[0].image | endswith(":0123abc"))' \
+    ecs register-task-definition --cli-input-json "file://$taskdef"
+  check "deregistering that revision again" awsq ecs deregister-task-definition --task-definition "$NAME:2"
+
+  echo "Network"
+  check "VPC 10.40.0.0/16 tagged for the stack" aws_true \
+    '[.Vpcs[] | select(.CidrBlock == "10.40.0.0/16")] | length == 1' \
+    ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME"
+  VPC_ID="$(awsq ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME" --query 'Vpcs[0].VpcId' --output text)"
+  check "2 public + 2 private subnets with the load-balancer role tags" aws_true \
+    '([.Subnets[] | select(any(.Tags[]; .Key == "kubernetes.io/role/elb"))] | length == 2) and
+     ([.Subnets[] | select(any(.Tags[]; .Key == "kubernetes.io/role/internal-elb"))] | length == 2) and
+     all(.Subnets[]; .MapPublicIpOnLaunch == false)' \
+    ec2 describe-subnets --filters "Name=vpc-id,Values=$VPC_ID"
+  check "one NAT gateway (single_nat_gateway)" aws_true '[.NatGateways[] | select(.State == "available")] | length == 1' \
+    ec2 describe-nat-gateways --filter "Name=vpc-id,Values=$VPC_ID"
+  check "VPC flow logs to CloudWatch" aws_true '[.FlowLogs[] | select(.ResourceId == "'"$VPC_ID"'" and .LogDestinationType == "cloud-watch-logs")] | length == 1' \
+    ec2 describe-flow-logs
+
+  echo "Registry"
+  check "ECR repository: immutable tags, scan on push, encrypted" aws_true \
+    '.repositories[0] | .imageTagMutability == "IMMUTABLE" and .imageScanningConfiguration.scanOnPush == true and .encryptionConfiguration.encryptionType == "AES256"' \
+    ecr describe-repositories --repository-names "$NAME"
+  check "ECR lifecycle policy keeps the last 30 images" aws_true '.lifecyclePolicyText | fromjson | .rules[0].selection.countNumber == 30' \
+    ecr get-lifecycle-policy --repository-name "$NAME"
+
+  echo "ECS"
+  check "ECS cluster with Container Insights and Fargate capacity providers" aws_true \
+    '.clusters[0] | .status == "ACTIVE" and (.settings[] | select(.name == "containerInsights") | .value == "enabled") and (.capacityProviders | index("FARGATE") != null)' \
+    ecs describe-clusters --clusters "$NAME" --include SETTINGS
+  check "ECS service: private, no public IP, behind the ALB on 8080, circuit breaker with rollback, starts at 0 tasks" aws_true \
+    '.services[0] | .desiredCount == 0 and .networkConfiguration.awsvpcConfiguration.assignPublicIp == "DISABLED"
+       and .loadBalancers[0].containerPort == 8080 and .loadBalancers[0].containerName == "hello"
+       and .deploymentConfiguration.deploymentCircuitBreaker.enable and .deploymentConfiguration.deploymentCircuitBreaker.rollback
+       and .capacityProviderStrategy[0].capacityProvider == "FARGATE"' \
+    ecs describe-services --cluster "$NAME" --services "$NAME"
+  check "task definition: ARM64, read-only root, user 10001, drop ALL, /tmp volume, --healthcheck, stopTimeout 30" aws_true \
+    '.taskDefinition | .runtimePlatform.cpuArchitecture == "ARM64" and .cpu == "256" and .memory == "512"
+       and (.containerDefinitions[0] | .readonlyRootFilesystem and .user == "10001:10001" and .linuxParameters.capabilities.drop == ["ALL"]
+            and .mountPoints[0].containerPath == "/tmp" and .healthCheck.command[2] == "--healthcheck" and .stopTimeout == 30
+            and .logConfiguration.logDriver == "awslogs")' \
+    ecs describe-task-definition --task-definition "$NAME:1"
+  check "autoscaling: service target 2..6 with CPU and ALB-requests-per-target policies" aws_true \
+    '.ScalableTargets[0] | .MinCapacity == 2 and .MaxCapacity == 6' \
+    application-autoscaling describe-scalable-targets --service-namespace ecs --resource-ids "service/$NAME/$NAME"
+  check "autoscaling: request policy label is <alb>/<target group>" aws_true \
+    '[.ScalingPolicies[].TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification]
+       | (map(.PredefinedMetricType) | sort == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"])
+       and (map(select(.ResourceLabel != null) | .ResourceLabel)[0] | test("^app/hello-cluster/[^/]+/targetgroup/hello-cluster-ecs/[^/]+$"))' \
+    application-autoscaling describe-scaling-policies --service-namespace ecs --resource-id "service/$NAME/$NAME"
+  check "task log group with 30-day retention" aws_true '.logGroups[0].retentionInDays == 30' \
+    logs describe-log-groups --log-group-name-prefix "/ecs/$NAME"
+
+  echo "EKS"
+  check "EKS cluster 1.33: API access mode, private endpoint, secrets encrypted, control-plane logs" aws_true \
+    '.cluster | .version == "1.33" and .accessConfig.authenticationMode == "API" and .resourcesVpcConfig.endpointPrivateAccess
+       and (.encryptionConfig[0].resources == ["secrets"]) and (.logging.clusterLogging[0].types | sort == ["api","audit","authenticator"])' \
+    eks describe-cluster --name "$NAME"
+  check "EKS add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns" aws_true \
+    '.addons | sort == ["coredns","eks-pod-identity-agent","kube-proxy","vpc-cni"]' \
+    eks list-addons --cluster-name "$NAME"
+  local caller
+  caller="$(awsq sts get-caller-identity --query Arn --output text)"
+  check "EKS access entry for the applying identity with the cluster admin policy" aws_true \
+    '.associatedAccessPolicies[0].policyArn | endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")' \
+    eks list-associated-access-policies --cluster-name "$NAME" --principal-arn "$caller"
+  local nodegroup
+  nodegroup="$(awsq eks list-nodegroups --cluster-name "$NAME" --query 'nodegroups[0]' --output text)"
+  check "node group: AL2023 ARM64 on t4g.medium, 2..4 nodes, private subnets, launch template" aws_true \
+    '.nodegroup | .amiType == "AL2023_ARM_64_STANDARD" and .instanceTypes == ["t4g.medium"] and .scalingConfig.minSize == 2
+       and .scalingConfig.maxSize == 4 and (.subnets | length == 2) and .launchTemplate.id != null' \
+    eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup"
+  check "node launch template: IMDSv2 required, hop limit 1, encrypted root volume" aws_true \
+    '.LaunchTemplateVersions[0].LaunchTemplateData | .MetadataOptions.HttpTokens == "required"
+       and .MetadataOptions.HttpPutResponseHopLimit == 1 and .BlockDeviceMappings[0].Ebs.Encrypted' \
+    ec2 describe-launch-template-versions --launch-template-id \
+    "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.launchTemplate.id' --output text)"
+  check "node Auto Scaling group is registered in the EKS target group" aws_true \
+    '.AutoScalingGroups[0].TargetGroupARNs[0] | test(":targetgroup/hello-cluster-eks/")' \
+    autoscaling describe-auto-scaling-groups --auto-scaling-group-names \
+    "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.resources.autoScalingGroups[0].name' --output text)"
+
+  echo "Load balancer"
+  check "internet-facing ALB in the public subnets" aws_true \
+    '.LoadBalancers[0] | .Scheme != "internal" and .Type == "application" and (.AvailabilityZones | length == 2)' \
+    elbv2 describe-load-balancers --names "$NAME"
+  ALB_ARN="$(awsq elbv2 describe-load-balancers --names "$NAME" --query 'LoadBalancers[0].LoadBalancerArn' --output text)"
+  check "target groups: ECS ip:8080 and EKS instance:30080, both on /readyz, 15 s deregistration delay" aws_true \
+    '[.TargetGroups[] | "\(.TargetType):\(.Port):\(.HealthCheckPath)"] | sort == ["instance:30080:/readyz", "ip:8080:/readyz"]' \
+    elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
+  LISTENER_ARN="$(awsq elbv2 describe-listeners --load-balancer-arn "$ALB_ARN" --query 'Listeners[?Port==`80`].ListenerArn | [0]' --output text)"
+  check "listener rule on :80 forwards 50/50 to the ECS and EKS target groups" aws_true \
+    '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | .Weight] == [50, 50]' \
+    elbv2 describe-rules --listener-arn "$LISTENER_ARN"
+
+  echo "Monitoring"
+  check "8 alarms (5xx, p99 and unhealthy hosts per side, ECS CPU/memory), all notBreaching, to SNS" aws_true \
+    '(.MetricAlarms | length == 8) and all(.MetricAlarms[]; .TreatMissingData == "notBreaching" and (.AlarmActions[0] | test(":hello-cluster-alarms$")))' \
+    cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
+  check "CloudWatch dashboard" aws_true '[.DashboardEntries[] | select(.DashboardName == "hello-cluster")] | length == 1' \
+    cloudwatch list-dashboards
+}
+
+check_ecs_only() {
+  echo "After deploy_eks=false"
+  check "EKS cluster is gone" aws_true '.clusters == []' eks list-clusters
+  check "no Auto Scaling group is left" aws_true '.AutoScalingGroups == []' autoscaling describe-auto-scaling-groups
+  check "both target groups stay with the load balancer (switching a side is a listener change)" aws_true \
+    '[.TargetGroups[] | .TargetType] | sort == ["instance", "ip"]' \
+    elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
+  check "the listener now forwards everything to ECS" aws_true \
+    '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | "\(.TargetGroupArn | test(":targetgroup/hello-cluster-ecs/")):\(.Weight)"] == ["true:100"]' \
+    elbv2 describe-rules --listener-arn "$LISTENER_ARN"
+  check "the ECS service is untouched" aws_true '.services[0].status == "ACTIVE"' \
+    ecs describe-services --cluster "$NAME" --services "$NAME"
+  check "6 alarms left (EKS ones removed)" aws_true '.MetricAlarms | length == 6' \
+    cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
+  check "the EKS secrets key alias is gone" aws_true '[.Aliases[] | select(.AliasName == "alias/'"$NAME"'-eks-secrets")] == []' \
+    kms list-aliases
+}
+
+check_nothing_left() {
+  echo "After destroy"
+  check "no VPC of the stack" aws_true '.Vpcs == []' ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME"
+  check "no ECR repository" aws_true '.repositories == []' ecr describe-repositories
+  check "no ECS cluster" aws_true '[.clusters[] | select(.status == "ACTIVE")] == []' ecs describe-clusters --clusters "$NAME"
+  check "no active task definition" aws_true '.taskDefinitionArns == []' ecs list-task-definitions --status ACTIVE
+  check "no EKS cluster" aws_true '.clusters == []' eks list-clusters
+  check "no load balancer or target group" aws_true '.TargetGroups == []' elbv2 describe-target-groups
+  check "no alarm" aws_true '.MetricAlarms == []' cloudwatch describe-alarms
+  check "no SNS topic" aws_true '.Topics == []' sns list-topics
+  check "no IAM role of the stack" aws_true '[.Roles[] | select(.RoleName | startswith("hello-cluster"))] == []' iam list-roles
+  check "no log group of the stack" aws_true '[.logGroups[] | select(.logGroupName | test("hello-cluster"))] == []' logs describe-log-groups
+  check "no scalable target" aws_true '.ScalableTargets == []' application-autoscaling describe-scalable-targets --service-namespace ecs
+}
+
+# -------------------------------------------------------------------- steps
+
+run_unit_tests() {
+  terraform -chdir="$UNIT_DIR" test -no-color >"$scratch/unit.log" 2>&1
+}
+
+report_unit_tests() {
+  local status=0
+  wait "$unit_pid" || status=$?
+  unit_pid=""
+  echo "Mocked-provider tests (terraform test)"
+  local run
+  while IFS= read -r run; do pass "terraform test: $run"; done < <(sed -n 's/^  run "\(.*\)"\.\.\. pass$/\1/p' "$scratch/unit.log")
+  while IFS= read -r run; do fail "terraform test: $run"; done < <(sed -n 's/^  run "\(.*\)"\.\.\. \(fail\|skip\)$/\1/p' "$scratch/unit.log")
+  if ((status != 0)); then
+    fail "terraform test exited with $status"
+    sed 's/^/        /' "$scratch/unit.log" | grep -v '^ *$' | tail -n 40
+  fi
+}
+
+main() {
+  require_tools
+  scratch="$(mktemp -d)"
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+
+  cat >"$scratch/terraformrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path = "${PLUGIN_MIRROR}"
+  }
+}
+EOF
+  # Only the local mirror, no credentials or config from this machine.
+  export TF_CLI_CONFIG_FILE="$scratch/terraformrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+  unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL TF_PLUGIN_CACHE_DIR TF_DATA_DIR
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="$REGION" AWS_REGION="$REGION"
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+
+  UNIT_DIR="$scratch/unit/tf"
+  EMU_DIR="$scratch/emulator/tf"
+
+  echo "Static checks"
+  check "terraform fmt -check -recursive (tf/ and tests/tf/unit/)" timed fmt \
+    terraform fmt -check -recursive -diff "$ROOT/tf" "$ROOT/tests/tf/unit"
+  stage "$scratch/unit"
+  mkdir -p "$UNIT_DIR/tests"
+  cp -r "$ROOT/tests/tf/unit/." "$UNIT_DIR/tests/"
+  check "terraform init from the offline mirror" timed "init (offline mirror)" tf_init "$UNIT_DIR"
+  check "terraform validate" timed validate terraform -chdir="$UNIT_DIR" validate -no-color
+
+  # The mocked tests need no emulator: they run while the emulator cycle runs.
+  local unit_start
+  unit_start="$(now)"
+  run_unit_tests &
+  unit_pid=$!
+
+  echo "Apply against the local AWS emulator"
+  timed "emulator start" start_emulator
+  stage "$scratch/emulator"
+  write_emulator_override "$EMU_DIR"
+  check "terraform init (emulator copy)" tf_init "$EMU_DIR"
+  check "apply with both sides on" timed "apply (both sides)" \
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color
+  check "a second plan says No changes (-detailed-exitcode 0)" timed "plan (expect no changes)" \
+    terraform -chdir="$EMU_DIR" plan -detailed-exitcode -no-color
+  timed "aws CLI checks (both sides)" check_both_sides
+  check "apply with deploy_eks=false" timed "apply (deploy_eks=false)" \
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color -var deploy_eks=false
+  timed "aws CLI checks (ECS only)" check_ecs_only
+  check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color -var deploy_eks=false
+  timed "aws CLI checks (nothing left)" check_nothing_left
+
+  report_unit_tests
+  timings+=("$(printf '%-34s %7s s' "terraform test (mocked, parallel)" \
+    "$(awk -v s="$unit_start" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }')")")
+
+  echo
+  echo "Timings"
+  printf '  %s\n' "${timings[@]}"
+  echo
+  echo "$passed passed, $failed failed"
+  ((failed == 0))
+}
+
+main "$@"
