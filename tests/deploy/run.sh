@@ -256,6 +256,10 @@ output_has_all() {
 last_line_is() { [[ "$(tail -n 1 "$WORK/$1.out")" == "$2" ]]; }
 # True when run $2 exited non-zero ($1) and printed $3.
 failed_saying() { (($1 != 0)) && output_has "$2" "$3"; }
+succeeded_saying() { (($1 == 0)) && output_has "$2" "$3"; }
+is_dirty_tag() { [[ "$1" =~ ^$2-dirty-[0-9]{14}$ ]]; }
+# Tag $1 is in the registry and task definition $2 is revision $3.
+pushed_and_registered() { registry_has_manifest "$1" && [[ "${2##*:}" == "$3" ]]; }
 ecs_unchanged() { [[ "$(task_definition_revisions)" == "$1" && "$(service_task_definition)" == "$2" ]]; }
 revision_runs() { [[ "${1##*:}" == "$2" && "$(image_of_revision "$1")" == "$3" ]]; }
 apply_then_rollout_status() {
@@ -411,8 +415,28 @@ scenario_failed_rollout() {
     ecs_unchanged "$before_revisions" "$before_td"
 }
 
+# ALLOW_DIRTY=1 deploys uncommitted work under a tag that cannot collide with the clean
+# build of the commit (the registry's tags are immutable).
+scenario_dirty_deploy() {
+  local rc=0 tag revision_arn next
+  next=$(($(task_definition_revisions) + 1))
+  echo "work in progress" >"$CLONE/uncommitted-file"
+  run_deploy dirty-allowed TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" ALLOW_DIRTY=1 || rc=$?
+  rm -f "$CLONE/uncommitted-file"
+  check "ALLOW_DIRTY=1 deploys a dirty tree, with a warning" \
+    succeeded_saying "$rc" dirty-allowed "deploying uncommitted changes as"
+  revision_arn="$(service_task_definition)"
+  tag="$(image_of_revision "$revision_arn")"
+  tag="${tag##*:}"
+  check "the dirty build is tagged <commit>-dirty-<UTC time> ($tag), never the bare commit" \
+    is_dirty_tag "$tag" "$COMMIT_TAG"
+  check "the dirty image is in the registry and runs in revision $next" \
+    pushed_and_registered "$tag" "$revision_arn" "$next"
+}
+
 scenario_routine_ecs_deploy() {
-  local rc=0 tag revision_arn
+  local rc=0 tag revision_arn next
+  next=$(($(task_definition_revisions) + 1))
   echo "routine change" >"$CLONE/CHANGE.txt"
   git -C "$CLONE" add CHANGE.txt
   git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "routine change"
@@ -423,8 +447,8 @@ scenario_routine_ecs_deploy() {
   check "routine deploy of a new commit to ECS only succeeds" test "$rc" -eq 0
   check "the new commit's image ($tag) is in the registry" registry_has_manifest "$tag"
   revision_arn="$(service_task_definition)"
-  check "the service points at a third revision running the new image" \
-    revision_runs "$revision_arn" 3 "$REGISTRY_URL:$tag"
+  check "the service points at a new revision ($next) running the new image" \
+    revision_runs "$revision_arn" "$next" "$REGISTRY_URL:$tag"
   check "a routine deploy leaves the desired count to the autoscaler" test "$(service_desired_count)" = "$MIN_CAPACITY"
   check "with EKS off, kubectl is never called" test ! -s "$KUBECTL_LOG"
 }
@@ -495,8 +519,11 @@ check_fixture() {
     grep -q "^output \"$name\"" "$REPO_ROOT/tf/outputs.tf" || undeclared+=" $name"
   done
   check "every recorded output is still declared in tf/outputs.tf${undeclared:+ (gone:$undeclared)}" test -z "$undeclared"
-  check "the recorded outputs have the shape of terraform output -json" \
-    jq -e 'to_entries | all(.value | has("sensitive") and has("type") and has("value"))' "$FIXTURE" >/dev/null
+  check "the recorded outputs have the shape of terraform output -json" has_output_json_shape "$FIXTURE"
+}
+
+has_output_json_shape() {
+  jq -e 'to_entries | all(.value | has("sensitive") and has("type") and has("value"))' "$1" >/dev/null
 }
 
 # The task definition deploy.sh registers is Terraform's rendering with a new image: check
@@ -548,6 +575,8 @@ main() {
   scenario_first_deploy
   echo "== failed EKS rollout: undo, non-zero exit, ECS untouched"
   scenario_failed_rollout
+  echo "== ALLOW_DIRTY=1: uncommitted work under its own tag, ECS only"
+  scenario_dirty_deploy
   echo "== routine deploy of a new commit, ECS only"
   scenario_routine_ecs_deploy
   echo "== destroy: Kubernetes-made load balancers go first"
