@@ -3,12 +3,12 @@
 # The app side of the deployment: `make deploy` ships the current commit to whichever of
 # EKS / ECS the Terraform stack runs; everything it needs comes from `terraform output`.
 # TF_OUTPUTS_JSON=path reads a saved `terraform output -json` instead.
-TF_DIR ?= $(CURDIR)/tf
+TF_DIR ?= tf
 TF_OUTPUTS_JSON ?=
 ALLOW_DIRTY ?= 0
 ROLLOUT_TIMEOUT ?= 300s
 
-DEPLOY_ENV = TF_DIR="$(TF_DIR)" TF_OUTPUTS_JSON="$(TF_OUTPUTS_JSON)" IMAGE="$(or $(IMAGE),hello-cluster)" \
+DEPLOY_ENV = TF_DIR="$(abspath $(TF_DIR))" TF_OUTPUTS_JSON="$(TF_OUTPUTS_JSON)" IMAGE="$(or $(IMAGE),hello-cluster)" \
   ALLOW_DIRTY="$(ALLOW_DIRTY)" ROLLOUT_TIMEOUT="$(ROLLOUT_TIMEOUT)"
 
 APT_PACKAGES += docker-registry jq
