@@ -17,6 +17,8 @@ PLUGIN_MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
 PYTHON="${PYTHON:-python3}"
 REGION="us-east-1"
 NAME="hello-cluster"
+# The emulator run also builds the optional GitHub OIDC piece.
+EMULATOR_VARS=(-var github_oidc_enabled=true -var github_repository=example/hello-cluster -var github_environment=production)
 
 passed=0
 failed=0
@@ -268,6 +270,14 @@ check_both_sides() {
     cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
   check "CloudWatch dashboard" aws_true '[.DashboardEntries[] | select(.DashboardName == "hello-cluster")] | length == 1' \
     cloudwatch list-dashboards
+
+  echo "GitHub OIDC"
+  check "GitHub Actions OIDC provider" aws_true '.OpenIDConnectProviderList | length == 1' iam list-open-id-connect-providers
+  check "deploy role trusts only example/hello-cluster on main or its production environment, audience sts" aws_true \
+    '[.Roles[] | select(.RoleName | startswith("hello-cluster-gh-deploy-")) | .AssumeRolePolicyDocument.Statement[0].Condition.StringEquals]
+       | length == 1 and .[0]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+       and (.[0]["token.actions.githubusercontent.com:sub"] | sort == ["repo:example/hello-cluster:environment:production", "repo:example/hello-cluster:ref:refs/heads/main"])' \
+    iam list-roles
 }
 
 check_ecs_only() {
@@ -301,6 +311,7 @@ check_nothing_left() {
   check "no IAM role of the stack" aws_true '[.Roles[] | select(.RoleName | startswith("hello-cluster"))] == []' iam list-roles
   check "no log group of the stack" aws_true '[.logGroups[] | select(.logGroupName | test("hello-cluster"))] == []' logs describe-log-groups
   check "no scalable target" aws_true '.ScalableTargets == []' application-autoscaling describe-scalable-targets --service-namespace ecs
+  check "no OIDC provider" aws_true '.OpenIDConnectProviderList == []' iam list-open-id-connect-providers
 }
 
 # -------------------------------------------------------------------- steps
@@ -366,14 +377,14 @@ EOF
   write_emulator_override "$EMU_DIR"
   check "terraform init (emulator copy)" tf_init "$EMU_DIR"
   check "apply with both sides on" timed "apply (both sides)" \
-    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}"
   check "a second plan says No changes (-detailed-exitcode 0)" timed "plan (expect no changes)" \
-    terraform -chdir="$EMU_DIR" plan -detailed-exitcode -no-color
+    terraform -chdir="$EMU_DIR" plan -detailed-exitcode -no-color "${EMULATOR_VARS[@]}"
   timed "aws CLI checks (both sides)" check_both_sides
   check "apply with deploy_eks=false" timed "apply (deploy_eks=false)" \
-    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color -var deploy_eks=false
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var deploy_eks=false
   timed "aws CLI checks (ECS only)" check_ecs_only
-  check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color -var deploy_eks=false
+  check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color "${EMULATOR_VARS[@]}" -var deploy_eks=false
   timed "aws CLI checks (nothing left)" check_nothing_left
 
   report_unit_tests
