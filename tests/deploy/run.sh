@@ -75,15 +75,24 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# Removes the image references this run made (its registry's port is its own, so a
+# concurrent run keeps its images); the build cache stays for the next run.
+remove_test_images() {
+  local repo="127.0.0.1:$REGISTRY_PORT/hello-cluster" tag digest
+  while read -r tag digest; do
+    if [[ "$tag" != "<none>" ]]; then
+      docker image rm "$repo:$tag" "hello-cluster-deploy-test:$tag" >/dev/null 2>&1 || true
+    fi
+    if [[ "$digest" == sha256:* ]]; then docker image rm "$repo@$digest" >/dev/null 2>&1 || true; fi
+  done < <(docker image ls --digests --format '{{.Tag}} {{.Digest}}' "$repo" 2>/dev/null)
+  # `make image` also tags :dev; no run relies on it.
+  docker image rm hello-cluster-deploy-test:dev >/dev/null 2>&1 || true
+}
+
 cleanup() {
   stop_pid "$REGISTRY_PID"
   stop_pid "$MOTO_PID"
-  if [[ -n "$WORK" ]]; then
-    # Images this test tagged; the build cache stays for the next run.
-    docker image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
-      grep -E '^(127\.0\.0\.1:[0-9]+/hello-cluster|hello-cluster-deploy-test):' |
-      xargs -r docker image rm -f >/dev/null 2>&1 || true
-  fi
+  if [[ -n "${REGISTRY_PORT:-}" ]]; then remove_test_images; fi
   if ((ENGINE_STARTED_HERE)); then "$REPO_ROOT/docker/engine.sh" stop >/dev/null 2>&1 || true; fi
   if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi
 }
