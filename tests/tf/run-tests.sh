@@ -64,8 +64,10 @@ die() { printf 'test-tf: %s\n' "$1" >&2; exit 1; }
 
 require_tools() {
   command -v terraform >/dev/null || die "terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)"
-  command -v aws >/dev/null || die "aws not found: install the AWS CLI (pip install awscli, or apt-get install awscli)"
   command -v jq >/dev/null || die "jq not found: apt-get install jq"
+  terraform version -json 2>/dev/null | jq -e '.terraform_version | split(".") | map(tonumber? // 0) | .[0] > 1 or (.[0] == 1 and .[1] >= 10)' >/dev/null ||
+    die "terraform $(terraform version -json 2>/dev/null | jq -r .terraform_version) is too old: Terraform >= 1.10 is needed (S3 lock files, mock providers)"
+  command -v aws >/dev/null || die "aws not found: install the AWS CLI (pip install awscli, or apt-get install awscli)"
   command -v curl >/dev/null || die "curl not found: apt-get install curl"
   command -v "$PYTHON" >/dev/null || die "$PYTHON not found: install Python 3"
   "$PYTHON" -c 'import moto, werkzeug' 2>/dev/null || die "python module moto not found: pip install 'moto[server]==5.2.1'"
