@@ -71,6 +71,25 @@ pids+=($!)
 for p in $port_a $port_b $port_c $port_d; do wait_http "http://127.0.0.1:$p/"; done
 [[ "$(curl -s "http://127.0.0.1:$port_a/")" == "Hello John!" ]] || { echo "bench: (a) answers wrongly" >&2; exit 1; }
 
+# ---------------------------------------------------------------- memory of the stack
+# stack_memory -> "processes rss_kb pss_kb", summed over the master and all its descendants.
+stack_memory() {
+  local all p rss=0 pss=0 count=0
+  all=$(ps -e -o pid=,ppid= | awk -v root="$stack_pid" '
+    { parent[$1] = $2 } END {
+      found[root] = 1; changed = 1
+      while (changed) { changed = 0; for (p in parent) if (!(p in found) && (parent[p] in found)) { found[p] = 1; changed = 1 } }
+      for (p in found) print p }')
+  for p in $all; do
+    [[ -r /proc/$p/smaps_rollup ]] || continue
+    rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
+    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+    count=$((count + 1))
+  done
+  echo "$count $rss $pss"
+}
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
 # ---------------------------------------------------------------- measuring
 # run_wrk PORT CONNECTIONS SECONDS -> "rps p50_ms p99_ms max_ms errors"
 to_ms() {
@@ -92,6 +111,8 @@ run_wrk() {
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
+sleep 1
+read -r idle_count idle_rss idle_pss <<<"$(stack_memory)"
 echo "bench: wrk on CPU $load_cpu, servers on CPU $server_cpu, $connections connections," \
      "$rounds interleaved rounds of ${duration}s"
 for key in a b c d; do :> "$work/results.$key"; done
@@ -130,23 +151,12 @@ for c in 1 8 64 256 512; do
   worst_max=$(awk -v a="$worst_max" -v b="$qmax" 'BEGIN { print (b > a) ? b : a }')
 done
 
-# ---------------------------------------------------------------- idle memory of the stack
-sleep 2
-all=$(ps -e -o pid=,ppid= | awk -v root="$stack_pid" '
-  { parent[$1] = $2 } END {
-    found[root] = 1; changed = 1
-    while (changed) { changed = 0; for (p in parent) if (!(p in found) && (parent[p] in found)) { found[p] = 1; changed = 1 } }
-    for (p in found) print p }')
-rss_kb=0; pss_kb=0; count=0
-for p in $all; do
-  [[ -r /proc/$p/smaps_rollup ]] || continue
-  rss_kb=$((rss_kb + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
-  pss_kb=$((pss_kb + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
-  count=$((count + 1))
-done
-printf 'idle memory of the stack (%d processes: master, workers, nginx master + workers): RSS %.1f MB, PSS %.1f MB (target PSS < 6 MB)\n' \
-  "$count" "$(awk -v k=$rss_kb 'BEGIN {print k / 1024}')" "$(awk -v k=$pss_kb 'BEGIN {print k / 1024}')"
+read -r _ busy_rss busy_pss <<<"$(stack_memory)"
+echo
+echo "memory of the stack ($idle_count processes: master, workers, nginx master and workers):"
+echo "  idle, before any load: RSS $(mb "$idle_rss") MB, PSS $(mb "$idle_pss") MB (target PSS < 6 MB)"
+echo "  after the 512-connection run: RSS $(mb "$busy_rss") MB, PSS $(mb "$busy_pss") MB"
 
 echo
 printf 'summary: stack %.0f req/s p99 %.2f ms; b/a %s b/c %s b/d %s; sweep 1..512 errors %d worst max %.0f ms; idle PSS %.1f MB\n' \
-  "${rps[b]}" "${p99[b]}" "$b_a" "$b_c" "$b_d" "$sweep_errors" "$worst_max" "$(awk -v k=$pss_kb 'BEGIN {print k / 1024}')"
+  "${rps[b]}" "${p99[b]}" "$b_a" "$b_c" "$b_d" "$sweep_errors" "$worst_max" "$(mb "$idle_pss")"
