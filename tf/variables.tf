@@ -536,9 +536,9 @@ variable "github_branch" {
 }
 
 variable "github_environment" {
-  description = "GitHub environment of the deploy job (its OIDC subject names the environment instead of the branch); null if the job has none."
+  description = "GitHub environment of the deploy job (its OIDC subject names the environment instead of the branch); .github/workflows/deploy.yml uses \"production\". Null if the job has none."
   type        = string
-  default     = null
+  default     = "production"
 }
 
 variable "github_existing_provider_arn" {

@@ -229,8 +229,8 @@ check_both_sides() {
     '.cluster | .version == "1.33" and .accessConfig.authenticationMode == "API" and .resourcesVpcConfig.endpointPrivateAccess
        and (.encryptionConfig[0].resources == ["secrets"]) and (.logging.clusterLogging[0].types | sort == ["api","audit","authenticator"])' \
     eks describe-cluster --name "$NAME"
-  check "EKS add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns" aws_true \
-    '.addons | sort == ["coredns","eks-pod-identity-agent","kube-proxy","vpc-cni"]' \
+  check "EKS add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server" aws_true \
+    '.addons | sort == ["coredns","eks-pod-identity-agent","kube-proxy","metrics-server","vpc-cni"]' \
     eks list-addons --cluster-name "$NAME"
   local caller
   caller="$(awsq sts get-caller-identity --query Arn --output text)"

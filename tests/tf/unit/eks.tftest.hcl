@@ -76,8 +76,8 @@ run "add_ons_and_nodes" {
   }
 
   assert {
-    condition     = keys(aws_eks_addon.before_nodes) == ["eks-pod-identity-agent", "kube-proxy", "vpc-cni"] && keys(aws_eks_addon.after_nodes) == ["coredns"]
-    error_message = "vpc-cni, kube-proxy and the pod identity agent before the nodes; coredns after."
+    condition     = keys(aws_eks_addon.before_nodes) == ["eks-pod-identity-agent", "kube-proxy", "vpc-cni"] && keys(aws_eks_addon.after_nodes) == ["coredns", "metrics-server"]
+    error_message = "vpc-cni, kube-proxy and the pod identity agent before the nodes; coredns and metrics-server after."
   }
 
   assert {
@@ -108,5 +108,18 @@ run "add_ons_and_nodes" {
   assert {
     condition     = aws_autoscaling_attachment.node_port.lb_target_group_arn == var.target_group_arn && aws_autoscaling_attachment.node_port.autoscaling_group_name == "eks-hello-cluster-1-abcd"
     error_message = "The node group's Auto Scaling group must be registered in the EKS target group."
+  }
+}
+
+run "network_policy_enforced_by_the_vpc_cni" {
+  command = plan
+
+  module {
+    source = "./modules/eks"
+  }
+
+  assert {
+    condition     = jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).enableNetworkPolicy == "true"
+    error_message = "The VPC CNI must run its network policy agent, or the app's NetworkPolicy is not enforced."
   }
 }

@@ -23,8 +23,15 @@ locals {
 
   # Needed for networking before a node can become Ready.
   addons_before_nodes = toset(["vpc-cni", "kube-proxy", "eks-pod-identity-agent"])
-  # Needs nodes to schedule its pods, or it stays DEGRADED.
-  addons_after_nodes = toset(["coredns"])
+  # Need nodes to schedule their pods, or they stay DEGRADED. metrics-server feeds the
+  # HorizontalPodAutoscaler in k8s/ (EKS does not run one by default).
+  addons_after_nodes = toset(["coredns", "metrics-server"])
+
+  # Settings per add-on; the others run with EKS's defaults.
+  addon_configuration = {
+    # The VPC CNI's network policy agent enforces the app's NetworkPolicy; off by default.
+    "vpc-cni" = jsonencode({ enableNetworkPolicy = "true" })
+  }
 }
 
 # --------------------------------------------------------------- secrets key
@@ -154,6 +161,7 @@ resource "aws_eks_addon" "before_nodes" {
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.value
+  configuration_values        = lookup(local.addon_configuration, each.value, null)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
 }
