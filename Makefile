@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential pkg-config libfcgi-dev check nginx wrk valgrind 
                 shellcheck yamllint python3 curl cppcheck
 NPM_PACKAGES :=
 # Test and benchmark targets that `make test` / `make bench` run, in order; mk/*.mk files append.
-TEST_TARGETS := test-unit test-integration test-fault test-sanitize test-valgrind
+TEST_TARGETS := lint test-unit test-integration test-fault test-sanitize test-valgrind
 BENCH_TARGETS := bench-stack
 # Static checks that `make lint` runs; mk/*.mk files append.
 LINT_TARGETS := lint-c lint-shell
