@@ -7,7 +7,7 @@ BUILD_DIR ?= build
 PORT ?= 8080
 
 APP_SRC := $(filter-out fcgi-app/src/main.c,$(wildcard fcgi-app/src/*.c))
-APP_HDR := $(wildcard fcgi-app/src/*.h)
+APP_HDR := $(wildcard fcgi-app/src/*.h fcgi-app/tests/*.h)
 UNIT_TESTS := $(patsubst fcgi-app/tests/%.c,%,$(wildcard fcgi-app/tests/check_*.c))
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla

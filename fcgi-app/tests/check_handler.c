@@ -1,5 +1,5 @@
 /* Unit tests: routing, the HTTP contract of the pure handler, and response formatting. */
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,11 +171,5 @@ static Suite *handler_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(handler_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hello_check_run(handler_suite());
 }

@@ -1,5 +1,5 @@
 /* Unit tests: query parsing, percent-decoding and validation of the greeting's name. */
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,11 +173,5 @@ static Suite *name_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(name_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hello_check_run(name_suite());
 }

@@ -1,5 +1,5 @@
 /* Unit tests: the nginx template renderer, and JSON escaping of log lines. */
-#include <check.h>
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,11 +143,5 @@ static Suite *template_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(template_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hello_check_run(template_suite());
 }
