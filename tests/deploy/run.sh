@@ -32,35 +32,14 @@ readonly FIXTURE="$REPO_ROOT/tests/deploy/terraform-outputs.json"
 # Paths of the deploy flow whose working-tree state the clone must test.
 readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh mk/deploy.mk)
 
-PASSED=0
-FAILED=0
 WORK=""
 REGISTRY_PID=""
 MOTO_PID=""
 ENGINE_STARTED_HERE=0
 
 log() { printf '%s\n' "$*"; }
-pass() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf 'not ok - %s\n' "$*"; }
-check() {
-  local description="$1"
-  shift
-  if "$@"; then pass "$description"; else fail "$description"; fi
-}
-# Runs a checker that prints `ok - ...` / `not ok - ...` lines and adds them to the counts;
-# a checker that exits non-zero without a `not ok` line counts as one failure.
-run_checker() {
-  local label="$1" output rc=0 oks bad
-  shift
-  output="$("$@" 2>&1)" || rc=$?
-  printf '%s\n' "$output" | sed "s/^\(not ok\|ok\) - /&$label: /"
-  oks="$(grep -c '^ok - ' <<<"$output" || true)"
-  bad="$(grep -c '^not ok - ' <<<"$output" || true)"
-  PASSED=$((PASSED + oks))
-  FAILED=$((FAILED + bad))
-  if ((rc != 0 && bad == 0)); then fail "$label: checker exited $rc"; fi
-  if ((rc == 0 && bad != 0)); then fail "$label: checker reported failures but exited 0"; fi
-}
+# shellcheck source=tests/lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 abort() {
   printf 'test-deploy: %s\n' "$*" >&2
   FAILED=$((FAILED + 1))

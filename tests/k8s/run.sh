@@ -13,15 +13,13 @@ readonly TEST_DIR="$REPO_ROOT/tests/k8s"
 # The NodePort k8s/overlays/eks must carry: the Terraform default of eks_node_port.
 readonly EKS_NODE_PORT=30080
 
-PASSED=0
-FAILED=0
 WORK=""
 
 cleanup() { if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf 'not ok - %s\n' "$*"; }
+# shellcheck source=tests/lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 
 require_tools() {
   local missing=0 tool
@@ -42,20 +40,6 @@ require_tools() {
   ((missing == 0)) || { printf '0 passed, 1 failed\n'; exit 1; }
 }
 
-# Runs a checker that prints `ok - ...` / `not ok - ...` lines and adds them to the counts;
-# a checker that exits non-zero without a `not ok` line counts as one failure.
-run_checker() {
-  local label="$1" output rc=0 oks bad
-  shift
-  output="$("$@" 2>&1)" || rc=$?
-  printf '%s\n' "$output" | sed "s/^\(not ok\|ok\) - /&$label: /"
-  oks="$(grep -c '^ok - ' <<<"$output" || true)"
-  bad="$(grep -c '^not ok - ' <<<"$output" || true)"
-  PASSED=$((PASSED + oks))
-  FAILED=$((FAILED + bad))
-  if ((rc != 0 && bad == 0)); then fail "$label: checker exited $rc"; fi
-  if ((rc == 0 && bad != 0)); then fail "$label: checker reported failures but exited 0"; fi
-}
 
 to_json() {
   python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))'
