@@ -318,6 +318,9 @@ static void on_child_exit(master *m, pid_t pid, int wstatus)
 
     if (pid == m->nginx_pid) {
         m->nginx_pid = 0;
+        /* nginx's workers outlive a killed nginx master and keep the listening sockets:
+         * end its whole process group (empty after a clean exit). */
+        kill(-pid, SIGKILL);
         if (m->phase == RUNNING || m->phase == DELAYING) {
             log_child(app, HELLO_LOG_ERROR, "nginx exited unexpectedly: stopping", "nginx", -1, pid, wstatus);
             atomic_store(&app->metrics->draining, 1);

@@ -30,6 +30,15 @@ def wait_for(predicate, timeout, what):
     raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
+def alive(pid):
+    """True while pid runs (a zombie waiting to be reaped counts as ended)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def metric(stack, name):
     _, _, body = request("127.0.0.1", stack.metrics_port, "/metrics")
     m = re.search(r"^%s (\d+)" % re.escape(name), body.decode(), re.M)
@@ -117,12 +126,15 @@ class Faults(unittest.TestCase):
     def test_nginx_death_stops_the_master_nonzero(self):
         stack = Stack(BINARY, workers=2).start()
         try:
+            everything = stack.descendants()
             os.kill(stack.nginx_master_pid(), signal.SIGKILL)
             code = stack.proc.wait(15)
             self.assertNotEqual(code, 0)
             self.assertTrue(any("nginx exited unexpectedly" in l for l in stack.stderr_lines), stack.logs())
-            time.sleep(0.2)
-            self.assertEqual(stack.descendants(), [])
+            # Nothing survives, not even nginx's workers re-parented away from the master.
+            wait_for(lambda: not [p for p in everything if alive(p)], 5, "every process of the stack to end")
+            with socket.socket() as probe:
+                self.assertNotEqual(probe.connect_ex(("127.0.0.1", stack.port)), 0, "the port is still served")
         finally:
             stack.kill_all()
 
