@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,20 @@ static void set_title(hello_app *app, int index)
         memset(app->title, 0, app->title_size);
         snprintf(app->title, app->title_size, "hello-worker %d", index);
     }
+}
+
+/* Every request reaches a worker as a write from nginx. As an ordinary task the worker
+ * preempts nginx at each such wake-up, answers one request and sleeps again: two context
+ * switches per request when both share a core. SCHED_BATCH (no privilege needed) only
+ * removes that wake-up preemption, so nginx finishes its batch of events and the worker
+ * then answers all the requests waiting for it in one pass. Fairness is unchanged. */
+static void prefer_batches(hello_app *app)
+{
+    struct sched_param param = {.sched_priority = 0};
+
+    if (sched_setscheduler(0, SCHED_BATCH, &param) < 0)
+        hello_log(&app->log, HELLO_LOG_WARN, "SCHED_BATCH refused, running as an ordinary task", "error",
+                  strerror(errno));
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -239,6 +254,7 @@ int hello_worker_run(hello_app *app, int index)
 
     set_title(app, index);
     app->log.component = "worker";
+    prefer_batches(app);
     if (worker_init(&w, app, index) < 0) {
         hello_log(&app->log, HELLO_LOG_ERROR, "worker start-up failed", "error", strerror(errno));
         worker_cleanup(&w);

@@ -287,6 +287,17 @@ class ProcessContract(unittest.TestCase):
             for key in ("time", "level", "component", "pid", "msg"):
                 self.assertIn(key, r)
 
+    def test_workers_do_not_preempt_nginx(self):
+        # SCHED_BATCH (policy 3) keeps a worker from preempting nginx at every request.
+        stack = TARGET["stack"]
+        pids = stack.worker_pids()
+        self.assertTrue(pids)
+        for pid in pids:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            self.assertEqual(int(fields[38]), 3, "worker %d scheduling policy" % pid)  # field 41
+        self.assertFalse([line for line in stack.stderr_lines if "SCHED_BATCH" in line])
+
     def test_healthcheck_mode(self):
         stack = TARGET["stack"]
         env = dict(stack.env)
