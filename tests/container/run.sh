@@ -105,6 +105,11 @@ all_processes_run_as() {
   container_processes "$2" | awk -v uid="$1" 'NF { n++; if ($1 != uid) bad++ } END { exit !(n >= 3 && bad == 0) }'
 }
 
+# workers_run_batch CONTAINER: every hello-worker has scheduling class B (SCHED_BATCH).
+workers_run_batch() {
+  docker top "$1" -eo pid,comm,cls | awk '$2 == "hello-worker" { n++; if ($3 != "B") bad++ } END { exit !(n >= 1 && bad == 0) }'
+}
+
 require_tools() {
   local tool missing=0
   for tool in docker curl python3 nsenter tar; do
@@ -196,6 +201,7 @@ test_hardened_run_and_contract() {
   procs="$(container_processes "$c")"
   check "every process runs as uid $uid (none as root)" all_processes_run_as "$uid" "$c"
   note "processes: $(tr '\n' ',' <<<"$procs")"
+  check "workers run as SCHED_BATCH under cap-drop ALL and the default seccomp profile" workers_run_batch "$c"
   check "/metrics build info carries the image's commit" \
     bash -c "curl -s --max-time 2 http://127.0.0.1:$mport/metrics | grep -q 'commit=\"${IMAGE_COMMIT}\"'"
 
