@@ -84,3 +84,8 @@ bench-stack: build ## wrk: nginx return vs full stack vs node:http vs Express+he
 .PHONY: clean
 clean: ## Remove build outputs
 	rm -rf $(BUILD_DIR)
+
+BENCH_TARGETS += bench-features
+.PHONY: bench-features
+bench-features: build ## wrk, side by side: what SCHED_BATCH, request ids, the access log and headers cost
+	tests/bench/features.sh $(BUILD_DIR)/hello

@@ -13,35 +13,12 @@ rounds=${ROUNDS:-3}
 duration=${SECONDS_PER_RUN:-8}
 connections=${CONNECTIONS:-50}
 
-for tool in wrk taskset node nginx; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps installs it)" >&2; exit 1; }
-done
+# shellcheck source=tests/bench/lib.sh
+source "$repo/tests/bench/lib.sh"
+require_tools wrk taskset node nginx curl python3
 [[ -d "$repo/node_modules/express" && -d "$repo/node_modules/helmet" ]] ||
   { echo "bench: express/helmet missing in node_modules (run make deps)" >&2; exit 1; }
-if [[ $(nproc) -ge 2 ]]; then load_cpu=0; server_cpu=1; else load_cpu=0; server_cpu=0; fi
-
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_http() {
-  local url=$1 _
-  for _ in $(seq 1 200); do
-    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "bench: $url never answered" >&2
-  return 1
-}
+bench_setup
 
 # ---------------------------------------------------------------- the four servers
 port_a=$(free_port); port_b=$(free_port); metrics_b=$(free_port); port_c=$(free_port); port_d=$(free_port)
@@ -91,26 +68,6 @@ stack_memory() {
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # ---------------------------------------------------------------- measuring
-# run_wrk PORT CONNECTIONS SECONDS -> "rps p50_ms p99_ms max_ms errors"
-to_ms() {
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
-    else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
-}
-run_wrk() {
-  local out rps p50 p99 max errors threads=2
-  [[ $2 -lt 2 ]] && threads=1
-  out=$(taskset -c "$load_cpu" wrk -t"$threads" -c"$2" -d"${3}s" --latency "http://127.0.0.1:$1/?name=John" 2>&1)
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-  max=$(to_ms "$(awk '$1 == "Latency" {print $4}' <<<"$out")")
-  errors=$(awk '/Socket errors/ {gsub(",",""); s = $4 + $6 + $8 + $10} /Non-2xx/ {n = $5}
-                END {print s + n + 0}' <<<"$out")
-  echo "$rps $p50 $p99 $max $errors"
-}
-
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-
 sleep 1
 read -r idle_count idle_rss idle_pss <<<"$(stack_memory)"
 echo "bench: wrk on CPU $load_cpu, servers on CPU $server_cpu, $connections connections," \
@@ -134,7 +91,6 @@ for key in a b c d; do
   p99[$key]=$(cut -d' ' -f3 "$work/results.$key" | median)
   printf '%-24s %12.0f %10.2f %10.2f\n' "${label[$key]}" "${rps[$key]}" "${p50[$key]}" "${p99[$key]}"
 done
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 b_a=$(ratio "${rps[b]}" "${rps[a]}"); b_c=$(ratio "${rps[b]}" "${rps[c]}"); b_d=$(ratio "${rps[b]}" "${rps[d]}")
 echo "ratios (median req/s): b/a $b_a (target >= 0.5), b/c $b_c (target >= 1.0), b/d $b_d"
 

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# Helpers shared by the wrk benchmarks (sourced): free ports, waiting, one wrk run, medians.
+
+# bench_setup: sets load_cpu (wrk's core) and server_cpu (the servers' core), a work directory
+# $work (readable by the unprivileged user the stack drops to), and pids=(), every one of which
+# is killed on exit.
+# shellcheck disable=SC2034 # load_cpu, server_cpu, work and pids are read by the sourcing script
+bench_setup() {
+  if [[ $(nproc) -ge 2 ]]; then load_cpu=0; server_cpu=1; else load_cpu=0; server_cpu=0; fi
+  work=$(mktemp -d)
+  chmod 755 "$work"
+  pids=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() {
+  local url=$1 _
+  for _ in $(seq 1 200); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "bench: $url never answered" >&2
+  return 1
+}
+
+# to_ms "1.23ms" -> 1.230 (wrk prints us, ms, s and m units)
+to_ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
+    else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+# run_wrk PORT CONNECTIONS SECONDS -> "rps p50_ms p99_ms max_ms errors"
+run_wrk() {
+  local out rps p50 p99 max errors threads=2
+  [[ $2 -lt 2 ]] && threads=1
+  out=$(taskset -c "${load_cpu:?load_cpu: the core for wrk}" wrk -t"$threads" -c"$2" -d"${3}s" --latency "http://127.0.0.1:$1/?name=John" 2>&1)
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  max=$(to_ms "$(awk '$1 == "Latency" {print $4}' <<<"$out")")
+  errors=$(awk '/Socket errors/ {gsub(",",""); s = $4 + $6 + $8 + $10} /Non-2xx/ {n = $5}
+                END {print s + n + 0}' <<<"$out")
+  echo "$rps $p50 $p99 $max $errors"
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
+
+# require_tools TOOL...: stop naming the first missing one.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps installs it)" >&2; exit 1; }
+  done
+}
