@@ -46,6 +46,22 @@ static int str_var(hello_getenv_fn get, const char *name, char *out, size_t out_
     return 0;
 }
 
+/* Sets *value to 0 when NAME is off_word and 1 when it is on_word; keeps it when NAME is unset.
+ * Returns 0, or -1 with a message. */
+static int choice_var(hello_getenv_fn get, const char *name, const char *off_word, const char *on_word, int *value,
+                      char *err, size_t err_size)
+{
+    const char *s = get(name);
+
+    if (s == NULL) return 0;
+    if (strcmp(s, off_word) != 0 && strcmp(s, on_word) != 0) {
+        snprintf(err, err_size, "%s must be %s or %s, got \"%.40s\"", name, off_word, on_word, s);
+        return -1;
+    }
+    *value = strcmp(s, on_word) == 0;
+    return 0;
+}
+
 int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *err, size_t err_size)
 {
     const char *s;
@@ -98,13 +114,8 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
     if (str_var(get, "NGINX_BIN", cfg->nginx_bin, sizeof cfg->nginx_bin, 1, err, err_size) < 0) return -1;
     if (str_var(get, "NGINX_TEMPLATE", cfg->nginx_template, sizeof cfg->nginx_template, 0, err, err_size) < 0)
         return -1;
-    s = get("HELLO_TEST_DISABLE_RESTART");
-    if (s != NULL) {
-        if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
-            snprintf(err, err_size, "HELLO_TEST_DISABLE_RESTART must be 0 or 1, got \"%.40s\"", s);
-            return -1;
-        }
-        cfg->disable_restart = s[0] == '1';
-    }
+    if (choice_var(get, "WORKER_SCHED_POLICY", "other", "batch", &cfg->worker_batch, err, err_size) < 0) return -1;
+    if (choice_var(get, "HELLO_TEST_DISABLE_RESTART", "0", "1", &cfg->disable_restart, err, err_size) < 0)
+        return -1;
     return 0;
 }

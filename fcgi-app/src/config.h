@@ -22,6 +22,7 @@ typedef struct {
     char runtime_dir[HELLO_RUNTIME_DIR_MAX]; /* RUNTIME_DIR, default /tmp */
     char nginx_bin[PATH_MAX];           /* NGINX_BIN, default /usr/sbin/nginx */
     char nginx_template[PATH_MAX];      /* NGINX_TEMPLATE, default /etc/hello/nginx.conf.template */
+    int worker_batch;                   /* WORKER_SCHED_POLICY=batch (1) or other (0, default) */
     int disable_restart;                /* HELLO_TEST_DISABLE_RESTART=1: tests only */
 } hello_config;
 

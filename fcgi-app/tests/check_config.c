@@ -38,6 +38,7 @@ START_TEST(defaults)
     ck_assert_str_eq(cfg.runtime_dir, "/tmp");
     ck_assert_str_eq(cfg.listen_address, "0.0.0.0");
     ck_assert_str_eq(cfg.nginx_bin, "/usr/sbin/nginx");
+    ck_assert_int_eq(cfg.worker_batch, 0);
     ck_assert_int_eq(cfg.disable_restart, 0);
 }
 END_TEST
@@ -46,7 +47,7 @@ START_TEST(overrides)
 {
     static const char *const vars[] = {"PORT", "18080", "METRICS_PORT", "19090", "WORKERS", "2", "GRACE_SECONDS",
                                        "5", "SHUTDOWN_DELAY_SECONDS", "1", "LOG_LEVEL", "debug", "RUNTIME_DIR",
-                                       "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "HELLO_TEST_DISABLE_RESTART",
+                                       "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "WORKER_SCHED_POLICY", "batch", "HELLO_TEST_DISABLE_RESTART",
                                        "1", NULL};
     hello_config cfg;
     char err[256];
@@ -60,6 +61,7 @@ START_TEST(overrides)
     ck_assert_int_eq(cfg.log_level, HELLO_LOG_DEBUG);
     ck_assert_str_eq(cfg.runtime_dir, "/run/hello");
     ck_assert_str_eq(cfg.listen_address, "127.0.0.1");
+    ck_assert_int_eq(cfg.worker_batch, 1);
     ck_assert_int_eq(cfg.disable_restart, 1);
 }
 END_TEST
@@ -87,6 +89,9 @@ START_TEST(bad_values_name_the_variable)
         {"LISTEN_ADDRESS", "localhost", "LISTEN_ADDRESS"},
         {"LISTEN_ADDRESS", "::1", "LISTEN_ADDRESS"},
         {"NGINX_BIN", "nginx", "NGINX_BIN"},
+        {"WORKER_SCHED_POLICY", "fifo", "WORKER_SCHED_POLICY"},
+        {"WORKER_SCHED_POLICY", "", "WORKER_SCHED_POLICY"},
+        {"WORKER_SCHED_POLICY", "BATCH", "WORKER_SCHED_POLICY"},
         {"HELLO_TEST_DISABLE_RESTART", "yes", "HELLO_TEST_DISABLE_RESTART"},
     };
 

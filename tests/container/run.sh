@@ -188,7 +188,7 @@ test_hardened_run_and_contract() {
   port="$(free_port)"
   mport="$(free_port)"
   start_container hardened --read-only --cap-drop ALL --security-opt no-new-privileges \
-    --user "$uid:$gid" --tmpfs /tmp:rw,nosuid,nodev,noexec,size=16m \
+    --user "$uid:$gid" --tmpfs /tmp:rw,nosuid,nodev,noexec,size=16m -e WORKER_SCHED_POLICY=batch \
     -p "127.0.0.1:$port:8080" -p "127.0.0.1:$mport:9090"
   c="$STARTED"
   check "serves GET / within 10 s as uid $uid" wait_http "http://127.0.0.1:$port/" 10
@@ -201,7 +201,7 @@ test_hardened_run_and_contract() {
   procs="$(container_processes "$c")"
   check "every process runs as uid $uid (none as root)" all_processes_run_as "$uid" "$c"
   note "processes: $(tr '\n' ',' <<<"$procs")"
-  check "workers run as SCHED_BATCH under cap-drop ALL and the default seccomp profile" workers_run_batch "$c"
+  check "WORKER_SCHED_POLICY=batch works under cap-drop ALL and the default seccomp profile" workers_run_batch "$c"
   check "/metrics build info carries the image's commit" \
     bash -c "curl -s --max-time 2 http://127.0.0.1:$mport/metrics | grep -q 'commit=\"${IMAGE_COMMIT}\"'"
 

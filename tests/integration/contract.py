@@ -287,16 +287,22 @@ class ProcessContract(unittest.TestCase):
             for key in ("time", "level", "component", "pid", "msg"):
                 self.assertIn(key, r)
 
-    def test_workers_do_not_preempt_nginx(self):
-        # SCHED_BATCH (policy 3) keeps a worker from preempting nginx at every request.
-        stack = TARGET["stack"]
-        pids = stack.worker_pids()
-        self.assertTrue(pids)
-        for pid in pids:
+    @staticmethod
+    def sched_policies(stack):
+        """Scheduling policy of each worker, from field 41 of /proc/PID/stat (0 other, 3 batch)."""
+        policies = []
+        for pid in stack.worker_pids():
             with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            self.assertEqual(int(fields[38]), 3, "worker %d scheduling policy" % pid)  # field 41
-        self.assertFalse([line for line in stack.stderr_lines if "SCHED_BATCH" in line])
+                policies.append(int(f.read().rsplit(")", 1)[1].split()[38]))
+        return policies
+
+    def test_worker_sched_policy(self):
+        self.assertEqual(set(self.sched_policies(TARGET["stack"])), {0}, "default WORKER_SCHED_POLICY=other")
+        from stack import Stack
+        with Stack(TARGET["stack"].binary, env={"WORKER_SCHED_POLICY": "batch"}) as stack:
+            self.assertEqual(self.sched_policies(stack), [3, 3])
+            self.assertEqual(stack.get("/")[0], 200)
+            self.assertFalse([line for line in stack.stderr_lines if "refused" in line])
 
     def test_healthcheck_mode(self):
         stack = TARGET["stack"]
@@ -333,7 +339,8 @@ class ProcessContract(unittest.TestCase):
         for name, value in (("PORT", "http"), ("PORT", "70000"), ("METRICS_PORT", "0"),
                             ("WORKERS", "0"), ("WORKERS", "lots"), ("GRACE_SECONDS", "-5"),
                             ("LOG_LEVEL", "loud"), ("LISTEN_ADDRESS", "example.com"),
-                            ("RUNTIME_DIR", "tmp"), ("NGINX_BIN", "nginx")):
+                            ("RUNTIME_DIR", "tmp"), ("NGINX_BIN", "nginx"),
+                            ("WORKER_SCHED_POLICY", "realtime")):
             out = self.start_expecting_failure({name: value}, name)
             line = out.stderr.decode().strip().splitlines()[-1]
             self.assertEqual(json.loads(line)["level"], "error")

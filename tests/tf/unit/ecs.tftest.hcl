@@ -75,6 +75,11 @@ run "task_is_locked_down" {
   }
 
   assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment, { name = "WORKER_SCHED_POLICY", value = "batch" })
+    error_message = "On Fargate the task has its CPUs to itself: workers run as SCHED_BATCH."
+  }
+
+  assert {
     condition     = [for p in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].portMappings : "${p.name}:${p.containerPort}"] == ["http:8080", "metrics:9090"]
     error_message = "Ports 8080 (http) and 9090 (metrics) must be mapped by name."
   }
