@@ -87,5 +87,10 @@ clean: ## Remove build outputs
 
 BENCH_TARGETS += bench-features
 .PHONY: bench-features
-bench-features: build ## wrk, side by side: what SCHED_BATCH, request ids, the access log and headers cost
+bench-features: build ## wrk, side by side: what request ids, the access log and the security headers cost
 	tests/bench/features.sh $(BUILD_DIR)/hello
+
+BENCH_TARGETS += bench-sched
+.PHONY: bench-sched
+bench-sched: build ## wrk: WORKER_SCHED_POLICY other vs batch, on a dedicated core and on a busy one
+	tests/bench/sched.sh $(BUILD_DIR)/hello

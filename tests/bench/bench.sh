@@ -1,24 +1,21 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): wrk on one core, the server on the other, interleaved rounds against
 #   (a) nginx alone answering `return 200 "Hello John!"` with the same configuration (the ceiling),
-#   (b) the full stack (nginx + FastCGI workers),
+#   (b) the full stack (nginx + FastCGI workers; WORKER_SCHED_POLICY=batch, as on Fargate, since
+#       the servers have a core to themselves here: make bench-sched measures both policies),
 #   (c) a plain Node.js http server, (d) Express + helmet;
 # then a concurrency sweep of (b) from 1 to 512 connections, and the stack's idle memory.
 # Usage: bench.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS)
 set -euo pipefail
 
-binary=$(realpath "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-rounds=${ROUNDS:-3}
-duration=${SECONDS_PER_RUN:-8}
-connections=${CONNECTIONS:-50}
 
 # shellcheck source=tests/bench/lib.sh
 source "$repo/tests/bench/lib.sh"
 require_tools wrk taskset node nginx curl python3
 [[ -d "$repo/node_modules/express" && -d "$repo/node_modules/helmet" ]] ||
   { echo "bench: express/helmet missing in node_modules (run make deps)" >&2; exit 1; }
-bench_setup
+bench_init "$1" 8
 
 # ---------------------------------------------------------------- the four servers
 port_a=$(free_port); port_b=$(free_port); metrics_b=$(free_port); port_c=$(free_port); port_d=$(free_port)
@@ -34,7 +31,7 @@ taskset -c "$server_cpu" nginx -p "$work/a/" -c "$work/a/nginx.conf" -e stderr >
 pids+=($!)
 
 mkdir -p "$work/b"
-PORT=$port_b METRICS_PORT=$metrics_b LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp \
+PORT=$port_b METRICS_PORT=$metrics_b LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp WORKER_SCHED_POLICY=batch \
   NGINX_TEMPLATE="$repo/nginx/nginx.conf.template" LOG_LEVEL=warn \
   taskset -c "$server_cpu" "$binary" >/dev/null 2>"$work/b.err" &
 pids+=($!)
@@ -82,7 +79,7 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-declare -A rps p50 p99 label=([a]="nginx return (ceiling)" [b]="full stack" [c]="node:http" [d]="Express+helmet")
+declare -A rps p50 p99 label=([a]="nginx return (ceiling)" [b]="full stack (batch)" [c]="node:http" [d]="Express+helmet")
 echo
 printf '%-24s %12s %10s %10s\n' "server" "req/s" "p50 ms" "p99 ms"
 for key in a b c d; do

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): what each part of the stack costs, measured side by side.
 # Starts the full stack once per variant, all on the server core, each with one thing taken
-# away, then runs interleaved wrk rounds against all of them:
+# away, then runs interleaved wrk rounds against all of them (all with WORKER_SCHED_POLICY=batch,
+# as the stacks have a core to themselves; make bench-sched compares the policies):
 #   product        nginx/nginx.conf.template as shipped
-#   no-batch       workers turned back to SCHED_OTHER with chrt: they preempt nginx per request
 #   no-request-id  the request-id map defaults to "-" instead of $request_id (no RAND, no getpid)
 #   no-access-log  access_log off
 #   no-headers     the security add_header lines removed (X-Request-ID kept)
@@ -11,17 +11,13 @@
 # Usage: features.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS)
 set -euo pipefail
 
-binary=$(realpath "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-rounds=${ROUNDS:-3}
-duration=${SECONDS_PER_RUN:-5}
-connections=${CONNECTIONS:-50}
 template=$repo/nginx/nginx.conf.template
 
 # shellcheck source=tests/bench/lib.sh
 source "$repo/tests/bench/lib.sh"
-require_tools wrk taskset chrt pgrep nginx curl python3
-bench_setup
+require_tools wrk taskset nginx curl python3
+bench_init "$1" 5
 
 # variant NAME SED_SCRIPT: the shipped template with one edit, which must change something.
 variant() {
@@ -32,32 +28,22 @@ variant() {
   fi
 }
 cp "$template" "$work/product.template"
-cp "$template" "$work/no-batch.template"
 # shellcheck disable=SC2016 # a literal nginx variable, for sed
 variant no-request-id 's|default \$request_id;|default "-";|'
 variant no-access-log 's|^\( *\)access_log /dev/stdout json .*|\1access_log off;|'
 variant no-headers '/add_header/{/X-Request-ID/!d}'
-names=(product no-batch no-request-id no-access-log no-headers)
+names=(product no-request-id no-access-log no-headers)
 
-declare -A port stack_pid
+declare -A port
 for name in "${names[@]}"; do
   port[$name]=$(free_port)
-  PORT=${port[$name]} METRICS_PORT=$(free_port) LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp \
+  PORT=${port[$name]} METRICS_PORT=$(free_port) LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp WORKER_SCHED_POLICY=batch \
     NGINX_TEMPLATE="$work/$name.template" LOG_LEVEL=warn \
     taskset -c "$server_cpu" "$binary" >/dev/null 2>"$work/$name.err" &
   pids+=($!)
-  stack_pid[$name]=$!
 done
 for name in "${names[@]}"; do
   wait_http "http://127.0.0.1:${port[$name]}/" || { cat "$work/$name.err" >&2; exit 1; }
-done
-
-# no-batch: every worker of that stack back to SCHED_OTHER, checked.
-workers=$(pgrep -P "${stack_pid[no-batch]}" -x hello-worker || true)
-[[ -n "$workers" ]] || { echo "bench: no hello-worker under the no-batch stack" >&2; exit 1; }
-for w in $workers; do
-  chrt -o -p 0 "$w"
-  chrt -p "$w" | grep -q SCHED_OTHER || { echo "bench: worker $w is not SCHED_OTHER" >&2; exit 1; }
 done
 
 echo "bench: what each part costs; wrk on CPU $load_cpu, stacks on CPU $server_cpu," \

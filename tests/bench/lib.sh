@@ -1,11 +1,16 @@
 # shellcheck shell=bash
 # Helpers shared by the wrk benchmarks (sourced): free ports, waiting, one wrk run, medians.
 
-# bench_setup: sets load_cpu (wrk's core) and server_cpu (the servers' core), a work directory
-# $work (readable by the unprivileged user the stack drops to), and pids=(), every one of which
-# is killed on exit.
-# shellcheck disable=SC2034 # load_cpu, server_cpu, work and pids are read by the sourcing script
-bench_setup() {
+# bench_init BINARY DEFAULT_SECONDS: sets binary (absolute), the knobs rounds (ROUNDS, 3), duration
+# (SECONDS_PER_RUN) and connections (CONNECTIONS, 50), load_cpu (wrk's core) and server_cpu (the
+# servers' core), a work directory $work (readable by the unprivileged user the stack drops to),
+# and pids=(), every one of which is killed on exit.
+# shellcheck disable=SC2034 # all of these are read by the sourcing script
+bench_init() {
+  binary=$(realpath "$1")
+  rounds=${ROUNDS:-3}
+  duration=${SECONDS_PER_RUN:-$2}
+  connections=${CONNECTIONS:-50}
   if [[ $(nproc) -ge 2 ]]; then load_cpu=0; server_cpu=1; else load_cpu=0; server_cpu=0; fi
   work=$(mktemp -d)
   chmod 755 "$work"
