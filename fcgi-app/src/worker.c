@@ -72,7 +72,7 @@ static void prefer_batches(hello_app *app)
     struct sched_param param = {.sched_priority = 0};
 
     if (sched_setscheduler(0, SCHED_BATCH, &param) < 0)
-        hello_log(&app->log, HELLO_LOG_WARN, "WORKER_SCHED_POLICY=batch refused, running as other", "error",
+        hello_log(&app->log, HELLO_LOG_WARN, "WORKER_SCHED_POLICY=batch refused, keeping the inherited policy", "error",
                   strerror(errno));
 }
 

@@ -303,6 +303,14 @@ class ProcessContract(unittest.TestCase):
             self.assertEqual(self.sched_policies(stack), [3, 3])
             self.assertEqual(stack.get("/")[0], 200)
             self.assertFalse([line for line in stack.stderr_lines if "refused" in line])
+        # Started as SCHED_IDLE, an unprivileged worker may not leave it: a warning, and it serves.
+        with Stack(TARGET["stack"].binary, env={"WORKER_SCHED_POLICY": "batch"},
+                   prefix=["chrt", "--idle", "0"]) as stack:
+            self.assertEqual(stack.get("/")[0], 200)
+            self.assertEqual(self.sched_policies(stack), [5, 5])
+            refusals = [json.loads(line) for line in stack.stderr_lines if "batch refused" in line]
+            self.assertEqual(len(refusals), 2, stack.logs())
+            self.assertEqual(refusals[0]["level"], "warn")
 
     def test_healthcheck_mode(self):
         stack = TARGET["stack"]

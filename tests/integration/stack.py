@@ -24,8 +24,9 @@ def free_port():
 
 
 class Stack:
-    def __init__(self, binary, env=None, workers=2):
+    def __init__(self, binary, env=None, workers=2, prefix=()):
         self.binary = os.path.abspath(binary)
+        self.prefix = list(prefix)  # a command the binary runs under, such as chrt
         self.port = free_port()
         self.metrics_port = free_port()
         self.env = {
@@ -50,7 +51,7 @@ class Stack:
     # ------------------------------------------------------------------ lifecycle
     def start(self, wait=True, timeout=15):
         self.proc = subprocess.Popen(
-            [self.binary], env=self.env, stdin=subprocess.DEVNULL,
+            self.prefix + [self.binary], env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for stream, sink in ((self.proc.stdout, self.stdout_lines), (self.proc.stderr, self.stderr_lines)):
             t = threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
