@@ -62,18 +62,19 @@ static void set_title(hello_app *app, int index)
 
 /* WORKER_SCHED_POLICY=batch. Every request reaches a worker as a write from nginx. As an
  * ordinary task the worker preempts nginx at each such wake-up, answers one request and sleeps
- * again: two context switches per request when both share a core. SCHED_BATCH (no privilege
- * needed) removes wake-up preemption, so nginx finishes its batch of events and the worker then
- * answers every waiting request in one pass. The price: a worker woken on a core busy with some
- * other task waits for the scheduler tick instead of preempting it, so it suits cores the stack
- * has to itself (a Fargate task), not nodes shared with other busy workloads. */
+ * again: two context switches per request when both share a core. SCHED_BATCH (entered from
+ * SCHED_OTHER without privilege) removes wake-up preemption, so nginx finishes its batch of
+ * events and the worker then answers every waiting request in one pass. The price: a worker
+ * woken on a core busy with some other task waits for the scheduler tick instead of preempting
+ * it, so it suits cores the stack has to itself (a Fargate task), not nodes shared with other
+ * busy workloads. */
 static void prefer_batches(hello_app *app)
 {
     struct sched_param param = {.sched_priority = 0};
 
     if (sched_setscheduler(0, SCHED_BATCH, &param) < 0)
-        hello_log(&app->log, HELLO_LOG_WARN, "WORKER_SCHED_POLICY=batch refused, keeping the inherited policy", "error",
-                  strerror(errno));
+        hello_log(&app->log, HELLO_LOG_WARN, "WORKER_SCHED_POLICY=batch refused, keeping the inherited policy",
+                  "error", strerror(errno));
 }
 
 /* ---------------------------------------------------------------- connections */

@@ -47,8 +47,8 @@ START_TEST(overrides)
 {
     static const char *const vars[] = {"PORT", "18080", "METRICS_PORT", "19090", "WORKERS", "2", "GRACE_SECONDS",
                                        "5", "SHUTDOWN_DELAY_SECONDS", "1", "LOG_LEVEL", "debug", "RUNTIME_DIR",
-                                       "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "WORKER_SCHED_POLICY", "batch", "HELLO_TEST_DISABLE_RESTART",
-                                       "1", NULL};
+                                       "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "WORKER_SCHED_POLICY", "batch",
+                                       "HELLO_TEST_DISABLE_RESTART", "1", NULL};
     hello_config cfg;
     char err[256];
 
