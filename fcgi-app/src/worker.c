@@ -131,14 +131,14 @@ static void accept_all(worker *w)
 
 /* ---------------------------------------------------------------- one request */
 
-static void log_request(worker *w, const hello_request *rq, const hello_response *res, const char *request_id,
+static void log_request(worker *w, const hello_request *rq, const hello_response *res, FCGX_ParamArray envp,
                         uint64_t duration_us)
 {
     hello_log_fields f;
 
     if (w->app->log.level > HELLO_LOG_DEBUG) return;
     hello_log_fields_init(&f);
-    hello_log_str(&f, "request_id", request_id);
+    hello_log_str(&f, "request_id", FCGX_GetParam("REQUEST_ID", envp));
     hello_log_str(&f, "method", rq->method);
     hello_log_str(&f, "path", rq->path);
     hello_log_str(&f, "route", hello_route_name(res->route));
@@ -198,8 +198,7 @@ static int serve_one(worker *w, conn *c)
     if (drained >= STDIN_DRAIN_LIMIT) c->req.keepConnection = 0;
 
     uint64_t duration = now_us() - start;
-    const char *request_id = FCGX_GetParam("REQUEST_ID", c->req.envp);
-    log_request(w, &rq, &res, request_id, duration);
+    log_request(w, &rq, &res, c->req.envp, duration);
     FCGX_Finish_r(&c->req);
     hello_metrics_end(slot, res.route, res.status, duration);
     return c->req.ipcFd >= 0 ? 0 : -1;
