@@ -16,29 +16,14 @@ readonly MAX_IMAGE_BYTES="${MAX_IMAGE_BYTES:-10000000}" # 10 MB as `docker image
 readonly RUN_ID="hc-test-$$"
 COMPOSE="${COMPOSE:-}"
 
-PASSED=0
-FAILED=0
 CONTAINERS=()
 COMPOSE_PROJECT=""
 WORK_DIR="$(mktemp -d)"
 LOAD_PID=""
 
-pass() { PASSED=$((PASSED + 1)); printf 'ok   - %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf 'FAIL - %s\n' "$*"; }
-# check "description" command...: passes when the command exits 0. Always returns 0
-# (the script runs under set -e); CHECK_OK tells a caller whether to go on.
-CHECK_OK=1
-check() {
-  local what="$1"
-  shift
-  if "$@"; then
-    CHECK_OK=1
-    pass "$what"
-  else
-    CHECK_OK=0
-    fail "$what"
-  fi
-}
+# pass, fail, check (and CHECK_OK), PASSED and FAILED
+# shellcheck source=tests/lib/checks.sh
+source "$REPO_ROOT/tests/lib/checks.sh"
 note() { printf '     %s\n' "$*"; }
 
 cleanup() {

@@ -9,11 +9,20 @@ FAILED=0
 pass() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$*"; }
 fail() { FAILED=$((FAILED + 1)); printf 'not ok - %s\n' "$*"; }
 
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
+# check DESCRIPTION COMMAND...: passes when the command succeeds. Always returns 0 (callers
+# run under set -e); CHECK_OK (1 or 0) tells a caller whether to go on.
+CHECK_OK=1
+# shellcheck disable=SC2034 # CHECK_OK is read by the sourcing script
 check() {
   local description="$1"
   shift
-  if "$@"; then pass "$description"; else fail "$description"; fi
+  if "$@"; then
+    CHECK_OK=1
+    pass "$description"
+  else
+    CHECK_OK=0
+    fail "$description"
+  fi
 }
 
 # Runs a checker that prints `ok - ...` / `not ok - ...` lines and adds them to the counts;
