@@ -68,7 +68,7 @@ fuzz: ## libFuzzer over the request handler (FUZZ_SECONDS ?= 600; needs clang an
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ifcgi-app/src \
 	  fcgi-app/fuzz/fuzz_handler.c $(filter-out fcgi-app/src/worker.c fcgi-app/src/master.c,$(APP_SRC)) \
 	  -o $(BUILD_DIR)/fuzz_handler
-	$(BUILD_DIR)/fuzz_handler -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 \
+	$(BUILD_DIR)/fuzz_handler -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 -artifact_prefix=$(BUILD_DIR)/ \
 	  $(BUILD_DIR)/fuzz-corpus fcgi-app/fuzz/seeds
 
 .PHONY: lint-c

@@ -1,10 +1,11 @@
 /* libFuzzer target: the pure request handler and response formatting on arbitrary input.
- * Input layout: method \0 path \0 query \0 flags-byte; missing parts are NULL. */
+ * Input layout: method \0 path \0 query \0 request-id \0 flags-byte; missing parts are NULL. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handler.h"
+#include "reqid.h"
 
 static const char *next_part(const uint8_t **p, const uint8_t *end)
 {
@@ -34,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.method = next_part(&p, end);
     req.path = next_part(&p, end);
     req.query = next_part(&p, end);
+    const char *request_id = next_part(&p, end);
     req.internal = p < end && (*p & 1);
     req.draining = p < end && (*p & 2);
 
@@ -42,8 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (res.status == 200 && res.route == HELLO_ROUTE_HELLO && !res.head &&
         (res.body_len < 8 || memcmp(res.body, "Hello ", 6) != 0 || res.body[res.body_len - 1] != '!'))
         abort();
+    res.request_id = request_id;
     n = hello_response_format(&res, NULL, 0, out, sizeof out);
     if (n < 0 || (size_t)n > sizeof out) abort();
+    /* Every line break in the head is CRLF: no id may smuggle in a header line of its own. */
+    const char *blank = memmem(out, (size_t)n, "\r\n\r\n", 4);
+    if (blank == NULL) abort();
+    for (const char *q = out; q < blank; q++)
+        if ((*q == '\n' && (q == out || q[-1] != '\r')) || (*q == '\r' && q[1] != '\n')) abort();
+    if (!hello_reqid_is_sane(request_id) && memmem(out, (size_t)(blank - out), "X-Request-ID", 12) != NULL) abort();
 
     /* The name decoder on the raw bytes as well, without the query-string framing. */
     char name[HELLO_NAME_MAX_BYTES + 1];

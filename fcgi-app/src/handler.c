@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reqid.h"
+
 hello_route hello_route_of(const char *path, int internal)
 {
     if (path == NULL) return HELLO_ROUTE_UNKNOWN;
@@ -98,16 +100,20 @@ long hello_response_format(const hello_response *res, const char *body, size_t b
         body = res->body;
         body_len = res->body_len;
     }
+    /* Checked here too, not only by nginx: the id goes into a header line verbatim. */
+    int with_id = hello_reqid_is_sane(res->request_id);
     int n = snprintf(out, out_size,
                      "Status: %d %s\r\n"
                      "Content-Type: %s\r\n"
                      "Content-Length: %zu\r\n"
                      "Cache-Control: no-store\r\n"
                      "%s%s%s"
+                     "%s%s%s"
                      "\r\n",
                      res->status, reason_phrase(res->status),
                      res->wants_metrics ? HELLO_METRICS_CONTENT_TYPE : HELLO_CONTENT_TYPE, body_len,
-                     res->allow ? "Allow: " : "", res->allow ? res->allow : "", res->allow ? "\r\n" : "");
+                     res->allow ? "Allow: " : "", res->allow ? res->allow : "", res->allow ? "\r\n" : "",
+                     with_id ? "X-Request-ID: " : "", with_id ? res->request_id : "", with_id ? "\r\n" : "");
     if (n < 0 || (size_t)n >= out_size) return -1;
     if (res->head) return n;
     if (body_len > out_size - (size_t)n) return -1;

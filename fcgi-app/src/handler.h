@@ -33,6 +33,7 @@ typedef struct {
     int head;                 /* HEAD: send headers only */
     int wants_metrics;        /* the body is the metrics exposition, rendered by the caller */
     const char *allow;        /* Allow header value, or NULL */
+    const char *request_id;   /* X-Request-ID value, set by the caller after hello_handle; NULL: none */
     char body[HELLO_BODY_MAX];
     size_t body_len;
 } hello_response;
@@ -49,8 +50,8 @@ hello_route hello_route_of(const char *path, int internal);
 /* Name of a route, for metrics labels and logs. */
 const char *hello_route_name(hello_route route);
 
-/* Writes the FastCGI response head (Status, Content-Type, Content-Length, ...) and, unless
- * res->head, the body into out. body/body_len override res->body when non-NULL (metrics).
+/* Writes the FastCGI response head (Status, Content-Type, Content-Length, X-Request-ID when
+ * res->request_id passes hello_reqid_is_sane, ...) and, unless res->head, the body into out. body/body_len override res->body when non-NULL (metrics).
  * Returns the number of bytes written, or -1 when out is too small. */
 long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out,
                            size_t out_size);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "handler.h"
+#include "reqid.h"
 
 #define MAX_EVENTS 64
 #define OUT_BUF_SIZE (64 * 1024)
@@ -35,6 +36,7 @@ typedef struct {
     conn *conns;            /* open connections, for cleanup */
     char *metrics_buf;
     char *out_buf;
+    hello_reqid_gen ids;    /* fresh request ids, seeded in this process */
 } worker;
 
 /* epoll tags for the two non-connection descriptors. */
@@ -131,20 +133,28 @@ static void accept_all(worker *w)
 
 /* ---------------------------------------------------------------- one request */
 
-static void log_request(worker *w, const hello_request *rq, const hello_response *res, FCGX_ParamArray envp,
-                        uint64_t duration_us)
+static void log_request(worker *w, const hello_request *rq, const hello_response *res, uint64_t duration_us)
 {
     hello_log_fields f;
 
     if (w->app->log.level > HELLO_LOG_DEBUG) return;
     hello_log_fields_init(&f);
-    hello_log_str(&f, "request_id", FCGX_GetParam("REQUEST_ID", envp));
+    hello_log_str(&f, "request_id", res->request_id);
     hello_log_str(&f, "method", rq->method);
     hello_log_str(&f, "path", rq->path);
     hello_log_str(&f, "route", hello_route_name(res->route));
     hello_log_int(&f, "status", res->status);
     hello_log_int(&f, "duration_us", (long long)duration_us);
     hello_log_emit(&w->app->log, HELLO_LOG_DEBUG, "request", &f);
+}
+
+/* The request's id: the one nginx passed on from the client when it is sane, else a fresh one
+ * written to fresh. */
+static const char *request_id(worker *w, const char *client_id, char fresh[HELLO_REQID_FRESH_LEN + 1])
+{
+    if (hello_reqid_is_sane(client_id)) return client_id;
+    hello_reqid_next(&w->ids, fresh);
+    return fresh;
 }
 
 /* Reads and answers the next request on c. Returns 0 while the connection stays open,
@@ -154,6 +164,7 @@ static int serve_one(worker *w, conn *c)
     hello_metrics_slot *slot = &w->app->metrics->slots[w->index];
     const char *body = NULL;
     size_t body_len = 0;
+    char fresh_id[HELLO_REQID_FRESH_LEN + 1];
     hello_request rq;
     hello_response res;
     uint64_t start;
@@ -169,6 +180,7 @@ static int serve_one(worker *w, conn *c)
     rq.internal = listener != NULL && strcmp(listener, "internal") == 0;
     rq.draining = atomic_load_explicit(&w->app->metrics->draining, memory_order_relaxed);
     hello_handle(&rq, &res);
+    res.request_id = request_id(w, FCGX_GetParam("REQUEST_ID", c->req.envp), fresh_id);
 
     if (res.wants_metrics) {
         long m = hello_metrics_render(w->app->metrics, &w->app->build, w->metrics_buf, OUT_BUF_SIZE / 2);
@@ -198,7 +210,7 @@ static int serve_one(worker *w, conn *c)
     if (drained >= STDIN_DRAIN_LIMIT) c->req.keepConnection = 0;
 
     uint64_t duration = now_us() - start;
-    log_request(w, &rq, &res, c->req.envp, duration);
+    log_request(w, &rq, &res, duration);
     FCGX_Finish_r(&c->req);
     hello_metrics_end(slot, res.route, res.status, duration);
     return c->req.ipcFd >= 0 ? 0 : -1;
@@ -234,6 +246,9 @@ static int worker_init(worker *w, hello_app *app, int index)
      * there is nothing to wait for, and the wait would stall every other connection. */
     setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
     if (FCGX_Init() != 0) goto fail;
+    if (hello_reqid_seed(&w->ids) < 0)
+        hello_log(&app->log, HELLO_LOG_WARN, "getrandom failed: request ids seeded from the clock", "error",
+                  strerror(errno));
     return 0;
 fail:
     return -1;

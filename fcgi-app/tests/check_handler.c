@@ -102,7 +102,38 @@ START_TEST(format_headers)
     ck_assert_ptr_nonnull(strstr(out, "Content-Type: text/plain; charset=utf-8\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Content-Length: 11\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nHello John!"));
+    ck_assert_ptr_null(strstr(out, "X-Request-ID")); /* none set */
     ck_assert_int_eq(hello_response_format(&res, NULL, 0, out, 20), -1); /* too small: refused */
+}
+END_TEST
+
+START_TEST(format_request_id)
+{
+    char out[512];
+    long n;
+
+    handle("GET", "/", NULL);
+    res.request_id = "req-0123456789abcdef";
+    n = hello_response_format(&res, NULL, 0, out, sizeof out);
+    ck_assert_int_gt(n, 0);
+    out[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(out, "\r\nX-Request-ID: req-0123456789abcdef\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nHello John!"));
+}
+END_TEST
+
+START_TEST(format_drops_an_insane_request_id)
+{
+    char out[512];
+    long n;
+
+    handle("GET", "/", NULL);
+    res.request_id = "abcdefgh\r\nSet-Cookie: session=stolen";
+    n = hello_response_format(&res, NULL, 0, out, sizeof out);
+    ck_assert_int_gt(n, 0);
+    out[n] = '\0';
+    ck_assert_ptr_null(strstr(out, "X-Request-ID"));
+    ck_assert_ptr_null(strstr(out, "Set-Cookie"));
 }
 END_TEST
 
@@ -161,9 +192,11 @@ static Suite *handler_suite(void)
     tcase_add_test(core, health_and_readiness);
     tcase_add_test(core, metrics_only_internal);
     tcase_add_test(core, format_headers);
+    tcase_add_test(core, format_request_id);
     tcase_add_test(bad, unknown_path_404);
     tcase_add_test(bad, other_methods_405);
     tcase_add_test(bad, bad_names_400_one_line);
+    tcase_add_test(bad, format_drops_an_insane_request_id);
     suite_add_tcase(s, core);
     suite_add_tcase(s, bad);
     return s;

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -185,15 +186,44 @@ class HTTPContract(unittest.TestCase):
         self.assertEqual(get("/?name=%F0%9F%98%80")[::2], (200, "Hello 😀!".encode()))
 
     # ---------------------------------------------------------------- request ids
+    @staticmethod
+    def request_ids(head, client_id=None):
+        """(status, every X-Request-ID value) of the raw answer to a request whose head (request
+        line and headers, without the blank line) is given, with the client's id if any."""
+        data = head + b"\r\nConnection: close\r\n"
+        if client_id is not None:
+            data += b"X-Request-ID: " + client_id.encode("latin-1") + b"\r\n"
+        with socket.create_connection((TARGET["host"], TARGET["port"]), timeout=5) as s:
+            s.sendall(data + b"\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer:  # the head is enough; nginx may linger after a 413
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        lines = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+        ids = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("x-request-id:")]
+        return int(lines[0].split(" ", 2)[1]), ids
+
     def test_request_id_passthrough_and_generated(self):
-        sane = "req-0123456789abcdef"
-        self.assertEqual(get("/", headers={"X-Request-ID": sane})[1]["x-request-id"], sane)
-        for insane in ("short", "has space in it", "x" * 200, "semi;colon;value"):
-            rid = get("/", headers={"X-Request-ID": insane})[1]["x-request-id"]
-            self.assertNotEqual(rid, insane)
-            self.assertRegex(rid, r"^[0-9a-f]{32}$")
-        a, b = get("/")[1]["x-request-id"], get("/")[1]["x-request-id"]
-        self.assertNotEqual(a, b)
+        sane, fresh = "req-0123456789abcdef", r"^[0-9a-f]{32}$"
+        # Exactly one X-Request-ID, whether the responder answers or nginx does on its own (413:
+        # nginx has read the headers, so knows the client's id; 414: it has not).
+        for head, status in ((b"GET /?name=Ada HTTP/1.1\r\nHost: x", 200), (b"GET /nope HTTP/1.1\r\nHost: x", 404),
+                             (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000", 413)):
+            self.assertEqual(self.request_ids(head, sane), (status, [sane]), head)
+            for insane in ("short", "has space in it", "x" * 200, "semi;colon;value"):
+                got, ids = self.request_ids(head, insane)
+                self.assertEqual(got, status, head)
+                self.assertEqual(len(ids), 1, (head, ids))
+                self.assertRegex(ids[0], fresh, head)
+            ids = [self.request_ids(head)[1] for _ in range(10)]
+            self.assertTrue(all(len(i) == 1 and re.match(fresh, i[0]) for i in ids), (head, ids))
+            self.assertEqual(len({i[0] for i in ids}), 10, "ids repeat: %r" % ids)
+        status, ids = self.request_ids(b"GET /?name=" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x", sane)
+        self.assertEqual(status, 414)
+        self.assertEqual(len(ids), 1)
+        self.assertRegex(ids[0], fresh)
 
     # ---------------------------------------------------------------- health
     def test_health_endpoints(self):
@@ -256,18 +286,22 @@ class HTTPContract(unittest.TestCase):
 class ProcessContract(unittest.TestCase):
     """What only a locally started process shows: logs, configuration errors, the health check."""
 
+    def wait_for_access_log(self, matches):
+        """The first access log record for which matches(record) holds, waiting out the log buffer."""
+        stack = TARGET["stack"]
+        deadline = time.monotonic() + 5  # access log is buffered for up to 1 s
+        while time.monotonic() < deadline:
+            for line in list(stack.stdout_lines):
+                record = json.loads(line)
+                if matches(record):
+                    return record
+            time.sleep(0.1)
+        self.fail("no access log line for the request:\n" + stack.logs())
+
     def test_access_log_is_json_lines(self):
         stack = TARGET["stack"]
         get("/?name=LogMe", headers={"X-Request-ID": "log-test-request-1", "User-Agent": 'ua "quoted"'})
-        deadline = time.monotonic() + 5  # access log is buffered for up to 1 s
-        entry = None
-        while time.monotonic() < deadline and entry is None:
-            for line in list(stack.stdout_lines):
-                record = json.loads(line)
-                if record.get("request_id") == "log-test-request-1":
-                    entry = record
-            time.sleep(0.1)
-        self.assertIsNotNone(entry, "no access log line for the request:\n" + stack.logs())
+        entry = self.wait_for_access_log(lambda r: r.get("request_id") == "log-test-request-1")
         for key in ("time", "request_id", "method", "path", "status", "bytes", "duration",
                     "upstream_duration", "user_agent"):
             self.assertIn(key, entry)
@@ -276,6 +310,14 @@ class ProcessContract(unittest.TestCase):
         self.assertEqual(entry["status"], 200)
         self.assertEqual(entry["user_agent"], 'ua "quoted"')
         self.assertIsInstance(entry["duration"], (int, float))
+        # Without a client id, the log shows the id the client got: the responder's, or nginx's
+        # when nginx answered on its own (413).
+        for head in (b"GET /?name=LogMe HTTP/1.1\r\nHost: x", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9999"):
+            marker = "log-marker-%d" % time.monotonic_ns()
+            ids = HTTPContract.request_ids(head + b"\r\nUser-Agent: " + marker.encode())[1]
+            self.assertEqual(len(ids), 1)
+            logged = self.wait_for_access_log(lambda r, m=marker: r.get("user_agent") == m)
+            self.assertEqual(logged.get("request_id"), ids[0], head)
         for line in stack.stdout_lines:
             json.loads(line)  # every line is JSON
 
