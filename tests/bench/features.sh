@@ -4,7 +4,8 @@
 # away, then runs interleaved wrk rounds against all of them (all with WORKER_SCHED_POLICY=batch,
 # as the stacks have a core to themselves; make bench-sched compares the policies):
 #   product        nginx/nginx.conf.template as shipped
-#   no-request-id  the request-id map defaults to "-" instead of $request_id (no RAND, no getpid)
+#   nginx-request-id  ids from nginx's $request_id (a CSPRNG call and a getpid() per request)
+#                  instead of the responder's
 #   no-access-log  access_log off
 #   no-headers     the security add_header lines removed (X-Request-ID kept)
 # Prints the median req/s of each and its ratio to product.
@@ -28,11 +29,11 @@ variant() {
   fi
 }
 cp "$template" "$work/product.template"
-# shellcheck disable=SC2016 # a literal nginx variable, for sed
-variant no-request-id 's|default \$request_id;|default "-";|'
+# shellcheck disable=SC2016 # literal nginx variables, for sed
+variant nginx-request-id 's|fastcgi_param REQUEST_ID \$hello_client_request_id if_not_empty;|fastcgi_param REQUEST_ID $hello_own_request_id;|'
 variant no-access-log 's|^\( *\)access_log /dev/stdout json .*|\1access_log off;|'
 variant no-headers '/add_header/{/X-Request-ID/!d}'
-names=(product no-request-id no-access-log no-headers)
+names=(product nginx-request-id no-access-log no-headers)
 
 declare -A port
 for name in "${names[@]}"; do
