@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): what each part of the stack costs, measured side by side.
 # Starts the full stack once per variant, all on the server core, each with one thing taken
-# away, then runs interleaved wrk rounds against all of them (all with WORKER_SCHED_POLICY=batch,
+# away or done the other way, then runs interleaved wrk rounds against all of them (all with WORKER_SCHED_POLICY=batch,
 # as the stacks have a core to themselves; make bench-sched compares the policies):
-#   product        nginx/nginx.conf.template as shipped
+#   product           nginx/nginx.conf.template as shipped
 #   nginx-request-id  ids from nginx's $request_id (a CSPRNG call and a getpid() per request)
-#                  instead of the responder's
-#   no-access-log  access_log off
-#   no-headers     the security add_header lines removed (X-Request-ID kept)
+#                     instead of the responder's
+#   no-access-log     access_log off
+#   no-headers        the security add_header lines removed (X-Request-ID kept)
 # Prints the median req/s of each and its ratio to product.
 # Usage: features.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS)
 set -euo pipefail
