@@ -88,8 +88,10 @@ for key in a b c d; do
   p99[$key]=$(cut -d' ' -f3 "$work/results.$key" | median)
   printf '%-24s %12.0f %10.2f %10.2f\n' "${label[$key]}" "${rps[$key]}" "${p50[$key]}" "${p99[$key]}"
 done
-b_a=$(ratio "${rps[b]}" "${rps[a]}"); b_c=$(ratio "${rps[b]}" "${rps[c]}"); b_d=$(ratio "${rps[b]}" "${rps[d]}")
-echo "ratios (median req/s): b/a $b_a (target >= 0.5), b/c $b_c (target >= 1.0), b/d $b_d"
+b_a=$(paired_ratio "$work/results.b" "$work/results.a")
+b_c=$(paired_ratio "$work/results.b" "$work/results.c")
+b_d=$(paired_ratio "$work/results.b" "$work/results.d")
+echo "ratios (median of the per-round ratios): b/a $b_a (target >= 0.5), b/c $b_c (target >= 1.0), b/d $b_d"
 
 # ---------------------------------------------------------------- concurrency sweep of (b)
 echo

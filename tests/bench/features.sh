@@ -8,7 +8,7 @@
 #                     instead of the responder's
 #   no-access-log     access_log off
 #   no-headers        the security add_header lines removed (X-Request-ID kept)
-# Prints the median req/s of each and its ratio to product.
+# Prints the median req/s of each and the median of its per-round ratios to product.
 # Usage: features.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS)
 set -euo pipefail
 
@@ -61,14 +61,14 @@ done
 
 echo
 printf '%-16s %10s %12s %10s %8s\n' variant "req/s" "vs product" "p99 ms" errors
-base=$(cut -d' ' -f1 "$work/results.product" | median)
 summary="features:"
 for name in "${names[@]}"; do
   r=$(cut -d' ' -f1 "$work/results.$name" | median)
   q99=$(cut -d' ' -f2 "$work/results.$name" | median)
   e=$(awk '{s += $3} END {print s + 0}' "$work/results.$name")
-  printf '%-16s %10.0f %12s %10.2f %8d\n' "$name" "$r" "$(ratio "$r" "$base")" "$q99" "$e"
-  [[ $name == product ]] || summary+=" $name $(ratio "$r" "$base")"
+  vs=$(paired_ratio "$work/results.$name" "$work/results.product")
+  printf '%-16s %10.0f %12s %10.2f %8d\n' "$name" "$r" "$vs" "$q99" "$e"
+  [[ $name == product ]] || summary+=" $name $vs"
 done
 echo
-echo "$summary (median req/s relative to product)"
+echo "$summary (median of the per-round req/s ratios to product)"

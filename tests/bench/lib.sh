@@ -58,7 +58,14 @@ run_wrk() {
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
+# paired_ratio X_RESULTS Y_RESULTS: the median over rounds of x/y, each from the first column of
+# the same line (one round) of the two files. Servers measured back to back in a round share the
+# machine's state of the moment, so this follows drift between rounds that the ratio of the two
+# medians does not (seen here: one server's median from a slow minute, the other's from a fast one).
+paired_ratio() {
+  paste -d' ' <(cut -d' ' -f1 "$1") <(cut -d' ' -f1 "$2") | awk '{ print $1 / $2 }' | median |
+    awk '{ printf "%.2f", $1 }'
+}
 
 # require_tools TOOL...: stop naming the first missing one.
 require_tools() {

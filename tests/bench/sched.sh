@@ -91,5 +91,6 @@ for policy in "${policies[@]}"; do
 done
 errors=$(cat "$work"/dedicated.* "$work"/busy.* | awk '{s += $NF} END {print s + 0}')
 echo
-echo "sched: batch/other on a dedicated core $(ratio "${ded[batch]}" "${ded[other]}")," \
-     "on a busy core $(ratio "${busy[batch]}" "${busy[other]}") (median req/s); errors $errors"
+echo "sched: batch/other on a dedicated core $(paired_ratio "$work/dedicated.batch" "$work/dedicated.other")," \
+     "on a busy core $(paired_ratio "$work/busy.batch" "$work/busy.other") (median of the per-round req/s ratios);" \
+     "errors $errors"
