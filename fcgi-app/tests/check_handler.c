@@ -89,15 +89,24 @@ START_TEST(metrics_only_internal)
 }
 END_TEST
 
-START_TEST(format_headers)
+/* Formats GET / with the given request id into out as a string. */
+static const char *format_hello(const char *request_id, char *out, size_t out_size)
 {
-    char out[512];
     long n;
 
     handle("GET", "/", NULL);
-    n = hello_response_format(&res, NULL, 0, out, sizeof out);
+    res.request_id = request_id;
+    n = hello_response_format(&res, NULL, 0, out, out_size - 1);
     ck_assert_int_gt(n, 0);
     out[n] = '\0';
+    return out;
+}
+
+START_TEST(format_headers)
+{
+    char out[512];
+
+    format_hello(NULL, out, sizeof out);
     ck_assert_ptr_nonnull(strstr(out, "Status: 200 OK\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Content-Type: text/plain; charset=utf-8\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Content-Length: 11\r\n"));
@@ -110,13 +119,8 @@ END_TEST
 START_TEST(format_request_id)
 {
     char out[512];
-    long n;
 
-    handle("GET", "/", NULL);
-    res.request_id = "req-0123456789abcdef";
-    n = hello_response_format(&res, NULL, 0, out, sizeof out);
-    ck_assert_int_gt(n, 0);
-    out[n] = '\0';
+    format_hello("req-0123456789abcdef", out, sizeof out);
     ck_assert_ptr_nonnull(strstr(out, "\r\nX-Request-ID: req-0123456789abcdef\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nHello John!"));
 }
@@ -125,13 +129,8 @@ END_TEST
 START_TEST(format_drops_an_insane_request_id)
 {
     char out[512];
-    long n;
 
-    handle("GET", "/", NULL);
-    res.request_id = "abcdefgh\r\nSet-Cookie: session=stolen";
-    n = hello_response_format(&res, NULL, 0, out, sizeof out);
-    ck_assert_int_gt(n, 0);
-    out[n] = '\0';
+    format_hello("abcdefgh\r\nSet-Cookie: session=stolen", out, sizeof out);
     ck_assert_ptr_null(strstr(out, "X-Request-ID"));
     ck_assert_ptr_null(strstr(out, "Set-Cookie"));
 }

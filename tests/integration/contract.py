@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,8 +40,8 @@ def get(path, method="GET", headers=None):
     return request(TARGET["host"], TARGET["port"], path, method, headers)
 
 
-def raw(data):
-    return raw_request(TARGET["host"], TARGET["port"], data)
+def raw(data, head_only=False):
+    return raw_request(TARGET["host"], TARGET["port"], data, head_only=head_only)
 
 
 def metrics_text():
@@ -193,15 +192,7 @@ class HTTPContract(unittest.TestCase):
         data = head + b"\r\nConnection: close\r\n"
         if client_id is not None:
             data += b"X-Request-ID: " + client_id.encode("latin-1") + b"\r\n"
-        with socket.create_connection((TARGET["host"], TARGET["port"]), timeout=5) as s:
-            s.sendall(data + b"\r\n")
-            answer = b""
-            while b"\r\n\r\n" not in answer:  # the head is enough; nginx may linger after a 413
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-        lines = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+        lines = raw(data + b"\r\n", head_only=True).split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
         ids = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("x-request-id:")]
         return int(lines[0].split(" ", 2)[1]), ids
 

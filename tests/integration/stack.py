@@ -194,13 +194,14 @@ def request(host, port, path, method="GET", headers=None, timeout=5):
         conn.close()
 
 
-def raw_request(host, port, data, timeout=5):
-    """Sends raw bytes and returns everything the server answers until it closes or goes quiet."""
+def raw_request(host, port, data, timeout=5, head_only=False):
+    """Sends raw bytes and returns everything the server answers until it closes or goes quiet,
+    or, with head_only, until the first blank line (a server may linger after refusing a body)."""
     with socket.create_connection((host, port), timeout=timeout) as s:
         s.sendall(data)
         chunks = []
         try:
-            while True:
+            while not (head_only and b"\r\n\r\n" in b"".join(chunks)):
                 chunk = s.recv(65536)
                 if not chunk:
                     break
