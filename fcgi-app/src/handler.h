@@ -51,7 +51,8 @@ hello_route hello_route_of(const char *path, int internal);
 const char *hello_route_name(hello_route route);
 
 /* Writes the FastCGI response head (Status, Content-Type, Content-Length, X-Request-ID when
- * res->request_id passes hello_reqid_is_sane, ...) and, unless res->head, the body into out. body/body_len override res->body when non-NULL (metrics).
+ * res->request_id passes hello_reqid_is_sane, ...) and, unless res->head, the body into out.
+ * body/body_len override res->body when non-NULL (metrics).
  * Returns the number of bytes written, or -1 when out is too small. */
 long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out,
                            size_t out_size);

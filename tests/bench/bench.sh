@@ -18,7 +18,7 @@ require_tools wrk taskset node nginx curl python3
 bench_init "$1" 8
 
 # ---------------------------------------------------------------- the four servers
-port_a=$(free_port); port_b=$(free_port); metrics_b=$(free_port); port_c=$(free_port); port_d=$(free_port)
+port_a=$(free_port); port_b=$(free_port); port_c=$(free_port); port_d=$(free_port)
 
 # (a): the real template, with the responder replaced by `return` and placeholders filled.
 mkdir -p "$work/a"
@@ -30,12 +30,8 @@ sed -e "s|\${NGINX_WORKERS}|1|; s|\${RUNTIME_DIR}|$work/a|g; s|\${LISTEN_ADDRESS
 taskset -c "$server_cpu" nginx -p "$work/a/" -c "$work/a/nginx.conf" -e stderr >/dev/null 2>"$work/a.err" &
 pids+=($!)
 
-mkdir -p "$work/b"
-PORT=$port_b METRICS_PORT=$metrics_b LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp WORKER_SCHED_POLICY=batch \
-  NGINX_TEMPLATE="$repo/nginx/nginx.conf.template" LOG_LEVEL=warn \
-  taskset -c "$server_cpu" "$binary" >/dev/null 2>"$work/b.err" &
-pids+=($!)
-stack_pid=$!
+start_stack "$server_cpu" "$repo/nginx/nginx.conf.template" "$port_b" "$work/b.err" WORKER_SCHED_POLICY=batch
+stack_pid=${pids[-1]}
 
 PORT=$port_c taskset -c "$server_cpu" node "$repo/tests/bench/node-http.js" &
 pids+=($!)

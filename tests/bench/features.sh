@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): what each part of the stack costs, measured side by side.
 # Starts the full stack once per variant, all on the server core, each with one thing taken
-# away or done the other way, then runs interleaved wrk rounds against all of them (all with WORKER_SCHED_POLICY=batch,
-# as the stacks have a core to themselves; make bench-sched compares the policies):
+# away or done the other way, then runs interleaved wrk rounds against all of them (all with
+# WORKER_SCHED_POLICY=batch, as the stacks have a core to themselves; make bench-sched compares
+# the policies):
 #   product           nginx/nginx.conf.template as shipped
 #   nginx-request-id  ids from nginx's $request_id (a CSPRNG call and a getpid() per request)
 #                     instead of the responder's
@@ -38,10 +39,7 @@ names=(product nginx-request-id no-access-log no-headers)
 declare -A port
 for name in "${names[@]}"; do
   port[$name]=$(free_port)
-  PORT=${port[$name]} METRICS_PORT=$(free_port) LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp WORKER_SCHED_POLICY=batch \
-    NGINX_TEMPLATE="$work/$name.template" LOG_LEVEL=warn \
-    taskset -c "$server_cpu" "$binary" >/dev/null 2>"$work/$name.err" &
-  pids+=($!)
+  start_stack "$server_cpu" "$work/$name.template" "${port[$name]}" "$work/$name.err" WORKER_SCHED_POLICY=batch
 done
 for name in "${names[@]}"; do
   wait_http "http://127.0.0.1:${port[$name]}/" || { cat "$work/$name.err" >&2; exit 1; }

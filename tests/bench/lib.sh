@@ -67,6 +67,17 @@ paired_ratio() {
     awk '{ printf "%.2f", $1 }'
 }
 
+# start_stack CPUS TEMPLATE PORT ERR_FILE [NAME=VALUE...]: the stack ($binary) in the background on
+# CPUS, serving PORT with nginx rendered from TEMPLATE, its metrics on a free port, stderr to
+# ERR_FILE, the extra environment after that; its pid is appended to pids (so ${pids[-1]}).
+start_stack() {
+  local cpus=$1 template=$2 port=$3 err=$4
+  shift 4
+  env PORT="$port" METRICS_PORT="$(free_port)" LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp \
+    NGINX_TEMPLATE="$template" LOG_LEVEL=warn "$@" taskset -c "$cpus" "$binary" >/dev/null 2>"$err" &
+  pids+=($!)
+}
+
 # require_tools TOOL...: stop naming the first missing one.
 require_tools() {
   local tool

@@ -16,21 +16,18 @@ require_tools wrk taskset pgrep nginx curl python3
 bench_init "$1" 5
 policies=(other batch)
 
-# start_stack POLICY CPUS: one stack (1 worker) on CPUS; port[POLICY-CPUS], master[POLICY-CPUS].
-declare -A port
-start_stack() {
+# policy_stack POLICY CPUS: one stack (1 worker) on CPUS; port[POLICY-CPUS], master[POLICY-CPUS].
+declare -A port master
+policy_stack() {
   local key="$1-$2"
   port[$key]=$(free_port)
-  PORT=${port[$key]} METRICS_PORT=$(free_port) LISTEN_ADDRESS=127.0.0.1 RUNTIME_DIR=/tmp WORKERS=1 \
-    NGINX_WORKERS=1 NGINX_TEMPLATE="$repo/nginx/nginx.conf.template" LOG_LEVEL=warn WORKER_SCHED_POLICY=$1 \
-    taskset -c "$2" "$binary" >/dev/null 2>"$work/$key.err" &
-  pids+=($!)
-  master[$key]=$!
+  start_stack "$2" "$repo/nginx/nginx.conf.template" "${port[$key]}" "$work/$key.err" \
+    WORKERS=1 NGINX_WORKERS=1 WORKER_SCHED_POLICY="$1"
+  master[$key]=${pids[-1]}
 }
-declare -A master
 for policy in "${policies[@]}"; do
-  start_stack "$policy" "$server_cpu"
-  start_stack "$policy" "$load_cpu,$server_cpu"
+  policy_stack "$policy" "$server_cpu"
+  policy_stack "$policy" "$load_cpu,$server_cpu"
 done
 for key in "${!port[@]}"; do
   wait_http "http://127.0.0.1:${port[$key]}/" || { cat "$work/$key.err" >&2; exit 1; }
