@@ -228,8 +228,35 @@ run "monitoring" {
   }
 
   assert {
-    condition     = aws_sns_topic_subscription.email[0].endpoint == "ops@example.com" && aws_sns_topic.alarms.kms_master_key_id == "alias/aws/sns"
-    error_message = "Encrypted topic with the e-mail subscription."
+    condition     = aws_sns_topic_subscription.email[0].endpoint == "ops@example.com"
+    error_message = "The e-mail address must be subscribed to the topic."
+  }
+
+  # CloudWatch cannot publish to a topic under the AWS managed key alias/aws/sns.
+  assert {
+    condition     = aws_sns_topic.alarms.kms_master_key_id == aws_kms_key.alarms.arn && aws_kms_key.alarms.enable_key_rotation && aws_kms_key.alarms.policy == data.aws_iam_policy_document.alarm_key.json
+    error_message = "The topic must be encrypted with the module's own rotating key, under the policy below."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.alarm_key.statement :
+      s.effect == "Allow" && toset(s.actions) == toset(["kms:Decrypt", "kms:GenerateDataKey*"])
+      && one(s.principals).type == "Service" && one(s.principals).identifiers == toset(["cloudwatch.amazonaws.com"])
+      && toset([for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"]) == toset([
+        "StringEquals aws:SourceAccount 123456789012",
+        "ArnLike aws:SourceArn arn:aws:cloudwatch:eu-west-1:123456789012:alarm:hello-cluster-*",
+      ])
+    ])
+    error_message = "The key policy must let cloudwatch.amazonaws.com Decrypt and GenerateDataKey*, only for this account's hello-cluster-* alarms."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.alarm_key.statement :
+      s.actions == toset(["kms:*"]) && one(s.principals).identifiers == toset(["arn:aws:iam::123456789012:root"])
+    ])
+    error_message = "The account must keep administering the key (else nobody can change its policy)."
   }
 }
 
@@ -248,8 +275,8 @@ run "github_oidc_trust" {
   }
 
   assert {
-    condition     = output.deploy_subjects == ["repo:Example/hello-cluster:ref:refs/heads/main", "repo:Example/hello-cluster:environment:production"]
-    error_message = "The deploy role must trust exactly this repository's branch and environment (case kept)."
+    condition     = output.deploy_subjects == ["repo:Example/hello-cluster:environment:production"]
+    error_message = "The deploy role must trust exactly this repository's environment, not its branch (case kept)."
   }
 
   assert {

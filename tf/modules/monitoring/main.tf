@@ -4,9 +4,80 @@
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+# --------------------------------------------------------- the topic's key
+# CloudWatch cannot publish to a topic encrypted with the AWS managed key
+# alias/aws/sns, whose policy nobody can change. The SNS Developer Guide,
+# "Enable compatibility between event sources from AWS services and encrypted
+# topics": "use a customer managed key" and add a statement to its key policy
+# allowing the service principal (cloudwatch.amazonaws.com) "kms:Decrypt" and
+# "kms:GenerateDataKey*".
+# https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+# The grant is scoped with aws:SourceAccount / aws:SourceArn to this stack's
+# alarms (no confused deputy).
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  alarm_arns = "arn:${local.partition}:cloudwatch:${data.aws_region.current.name}:${local.account_id}:alarm:${var.name}-*"
+}
+
+data "aws_iam_policy_document" "alarm_key" {
+  # Without a statement for the account the key could become unmanageable.
+  statement {
+    sid       = "AccountAdministersTheKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublishToTheTopic"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [local.alarm_arns]
+    }
+  }
+}
+
+resource "aws_kms_key" "alarms" {
+  description             = "Encrypts the alarm topic of ${var.name}; CloudWatch alarms may use it"
+  enable_key_rotation     = true
+  deletion_window_in_days = 7
+  policy                  = data.aws_iam_policy_document.alarm_key.json
+}
+
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.name}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
+}
+
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
-  kms_master_key_id = "alias/aws/sns"
+  kms_master_key_id = aws_kms_key.alarms.arn
 }
 
 resource "aws_sns_topic_subscription" "email" {
