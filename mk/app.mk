@@ -43,8 +43,9 @@ test-unit: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Check unit tests of the p
 	@for t in $^; do echo "== $$t"; CK_FORK=no $$t; done
 
 .PHONY: test-integration
-test-integration: build ## HTTP contract tests against real nginx + responder on free loopback ports
+test-integration: build ## HTTP contract tests against real nginx + responder on free loopback ports; worker counts under a CPU quota
 	python3 tests/integration/contract.py --binary $(BUILD_DIR)/hello
+	python3 tests/integration/cgroup_workers.py --binary $(BUILD_DIR)/hello
 
 .PHONY: test-fault
 test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, nginx death

@@ -14,8 +14,8 @@ typedef struct {
     char listen_address[16];            /* LISTEN_ADDRESS, IPv4 literal, default 0.0.0.0 */
     int port;                           /* PORT, default 8080 */
     int metrics_port;                   /* METRICS_PORT, default 9090 */
-    int workers;                        /* WORKERS, default: CPUs this process may run on */
-    int nginx_workers;                  /* NGINX_WORKERS, default: same as the CPU count */
+    int workers;                        /* WORKERS, default: the CPU limit (cpulimit.h) */
+    int nginx_workers;                  /* NGINX_WORKERS, default: the CPU limit too */
     int grace_seconds;                  /* GRACE_SECONDS, default 20 */
     int shutdown_delay_seconds;         /* SHUTDOWN_DELAY_SECONDS, default 0 */
     hello_log_level log_level;          /* LOG_LEVEL, default info */

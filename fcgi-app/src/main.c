@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cpulimit.h"
 #include "healthcheck.h"
 #include "master.h"
 
@@ -27,19 +28,26 @@
 static const char usage[] = "usage: hello [--healthcheck | --version | --help]\n"
                             "Runs nginx and the FastCGI workers; configured only through environment variables:\n"
                             "  PORT METRICS_PORT LISTEN_ADDRESS WORKERS NGINX_WORKERS GRACE_SECONDS\n"
-                            "  SHUTDOWN_DELAY_SECONDS LOG_LEVEL RUNTIME_DIR NGINX_BIN NGINX_TEMPLATE\n";
+                            "  SHUTDOWN_DELAY_SECONDS LOG_LEVEL RUNTIME_DIR NGINX_BIN NGINX_TEMPLATE\n"
+                            "WORKERS and NGINX_WORKERS default to the container's CPU quota (cgroup v2\n"
+                            "cpu.max, v1 cpu.cfs_quota_us) rounded up, at most the CPUs this process may\n"
+                            "run on and at least 1; set them to override.\n";
 
 static const char *env(const char *name)
 {
     return getenv(name);
 }
 
+/* The default for WORKERS and NGINX_WORKERS: the CPUs in the affinity mask, lowered to the
+ * cgroup's CPU quota when there is one (see cpulimit.h). */
 static int cpu_count(void)
 {
     cpu_set_t set;
+    int affinity;
 
-    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) affinity = CPU_COUNT(&set);
+    else affinity = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    return hello_cpu_limit("/sys/fs/cgroup", "/proc/self/cgroup", affinity);
 }
 
 static double wall_seconds(void)
