@@ -275,10 +275,10 @@ check_both_sides() {
 
   echo "GitHub OIDC"
   check "GitHub Actions OIDC provider" aws_true '.OpenIDConnectProviderList | length == 1' iam list-open-id-connect-providers
-  check "deploy role trusts only example/hello-cluster on main or its production environment, audience sts" aws_true \
+  check "deploy role trusts only example/hello-cluster's production environment, audience sts" aws_true \
     '[.Roles[] | select(.RoleName | startswith("hello-cluster-gh-deploy-")) | .AssumeRolePolicyDocument.Statement[0].Condition.StringEquals]
        | length == 1 and .[0]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-       and (.[0]["token.actions.githubusercontent.com:sub"] | sort == ["repo:example/hello-cluster:environment:production", "repo:example/hello-cluster:ref:refs/heads/main"])' \
+       and ([.[0]["token.actions.githubusercontent.com:sub"]] | flatten == ["repo:example/hello-cluster:environment:production"])' \
     iam list-roles
 }
 

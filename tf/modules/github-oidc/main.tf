@@ -1,7 +1,16 @@
 # Keyless deploys from GitHub Actions: the workflow exchanges its OIDC token
 # for a role session. The trust policy pins the audience and the exact
-# subject (repository and branch or environment), so no other repository,
-# fork or branch can assume the role.
+# subject (repository and environment, or branch), so no other repository,
+# fork, branch or job can assume the role.
+#
+# GitHub, "About security hardening with OpenID Connect"
+# (https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/about-security-hardening-with-openid-connect):
+# "The subject claim includes the environment name when the job references an
+# environment" (repo:<orgName/repoName>:environment:<environmentName>), and the
+# branch form repo:<orgName/repoName>:ref:refs/heads/branchName applies "only if
+# the job doesn't reference an environment". So a deploy role that also trusted
+# the branch subject would admit any job on that branch that simply leaves out
+# `environment:`, and with it the environment's required reviewers.
 
 data "aws_partition" "current" {}
 
@@ -9,10 +18,13 @@ locals {
   partition    = data.aws_partition.current.partition
   provider_arn = var.existing_provider_arn != null ? var.existing_provider_arn : aws_iam_openid_connect_provider.github[0].arn
 
-  deploy_subjects = concat(
-    ["repo:${var.repository}:ref:refs/heads/${var.branch}"],
-    var.environment == null ? [] : ["repo:${var.repository}:environment:${var.environment}"],
-  )
+  # The environment subject alone when the deploy job has an environment; the
+  # branch subject only for a job that has none.
+  deploy_subjects = var.environment != null ? ["repo:${var.repository}:environment:${var.environment}"] : ["repo:${var.repository}:ref:refs/heads/${var.branch}"]
+
+  # Read-only plans: pull requests of the repository, and the plan of the
+  # branch that the deploy job then applies after approval.
+  plan_subjects = ["repo:${var.repository}:pull_request", "repo:${var.repository}:ref:refs/heads/${var.branch}"]
 
   deploy_policy_arns = var.deploy_policy_arns != null ? var.deploy_policy_arns : ["arn:${local.partition}:iam::aws:policy/AdministratorAccess"]
 }
@@ -51,9 +63,9 @@ data "aws_iam_policy_document" "deploy_trust" {
 
 resource "aws_iam_role" "deploy" {
   name_prefix          = "${substr(var.name, 0, 24)}-gh-deploy-"
-  description          = "GitHub Actions deploys of ${var.repository} (${var.branch})"
+  description          = "GitHub Actions deploys of ${var.repository} (${coalesce(var.environment, var.branch)})"
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust.json
-  max_session_duration = 3600
+  max_session_duration = var.deploy_max_session_seconds
 }
 
 resource "aws_iam_role_policy_attachment" "deploy" {
@@ -81,7 +93,7 @@ data "aws_iam_policy_document" "plan_trust" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.repository}:pull_request"]
+      values   = local.plan_subjects
     }
   }
 }
@@ -90,7 +102,7 @@ resource "aws_iam_role" "plan" {
   count = var.plan_role_enabled ? 1 : 0
 
   name_prefix          = "${substr(var.name, 0, 26)}-gh-plan-"
-  description          = "Read-only Terraform plans for pull requests of ${var.repository}"
+  description          = "Read-only Terraform plans of ${var.repository} (pull requests, ${var.branch})"
   assume_role_policy   = data.aws_iam_policy_document.plan_trust.json
   max_session_duration = 3600
 }

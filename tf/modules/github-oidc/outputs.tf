@@ -17,3 +17,8 @@ output "deploy_subjects" {
   description = "OIDC subjects the deploy role trusts."
   value       = local.deploy_subjects
 }
+
+output "plan_subjects" {
+  description = "OIDC subjects the plan role trusts (the role exists only when plan_role_enabled)."
+  value       = local.plan_subjects
+}

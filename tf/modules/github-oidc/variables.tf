@@ -14,12 +14,12 @@ variable "repository" {
 }
 
 variable "branch" {
-  description = "Branch whose workflow runs may assume the deploy role."
+  description = "Branch whose plans the plan role serves; the deploy role trusts it only when environment is null."
   type        = string
 }
 
 variable "environment" {
-  description = "GitHub environment of the deploy job, or null. A job bound to an environment gets the subject repo:OWNER/NAME:environment:ENV instead of the branch one."
+  description = "GitHub environment of the deploy job, or null. When set, the deploy role trusts only the subject repo:OWNER/NAME:environment:ENV (the environment's branch policy and reviewers guard it); null trusts the branch subject."
   type        = string
   default     = null
 }
@@ -31,13 +31,25 @@ variable "existing_provider_arn" {
 }
 
 variable "deploy_policy_arns" {
-  description = "Managed policies of the deploy role. It runs Terraform, which creates IAM roles, KMS keys, clusters and networks, hence administrator by default; the trust policy is what narrows it to one repository and branch."
+  description = "Managed policies of the deploy role. It runs Terraform, which creates IAM roles, KMS keys, clusters and networks, hence administrator by default; the trust policy is what narrows it to one repository and environment."
   type        = list(string)
   default     = null
 }
 
 variable "plan_role_enabled" {
-  description = "Also create a read-only role that pull-request runs of the repository may assume for `terraform plan` (run it with -lock=false)."
+  description = "Also create a read-only role that pull-request runs and the plan job of the branch may assume for `terraform plan` (run it with -lock=false)."
   type        = bool
   default     = true
+}
+
+variable "deploy_max_session_seconds" {
+  description = "Maximum session of the deploy role in seconds. The deploy job asks for this much (role-duration-seconds) and its timeout-minutes stays below it, so credentials never expire mid-apply."
+  type        = number
+  default     = 7200
+
+  validation {
+    # IAM: MaxSessionDuration is 3600 to 43200 seconds.
+    condition     = var.deploy_max_session_seconds >= 3600 && var.deploy_max_session_seconds <= 43200
+    error_message = "deploy_max_session_seconds must be between 3600 and 43200 (IAM's MaxSessionDuration range)."
+  }
 }
