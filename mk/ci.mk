@@ -69,10 +69,17 @@ ci-backend-config: ## Write the S3 backend settings for tf_init (TF_BACKEND_CONF
 	@echo "ci-backend-config: wrote $(CI_BACKEND_FILE) (s3://$(TF_STATE_BUCKET)/$(TF_STATE_KEY))"
 
 .PHONY: tf-mirror
+# `providers mirror` reads the provider requirements of every module, so on a fresh checkout
+# the modules must be installed first or it stops with "Module not installed" (exit 1);
+# `terraform get` installs the (local) modules and downloads no provider. "The terraform
+# providers mirror command downloads the providers required for the current configuration"
+# (https://developer.hashicorp.com/terraform/cli/commands/providers/mirror) from their origin
+# registry, whatever the CLI configuration's provider_installation says.
 tf-mirror: ## Fill the Terraform provider mirror (TF_PLUGIN_MIRROR, /opt/tf-plugins) from the registry (CI; needs network)
 	@command -v terraform >/dev/null 2>&1 || { echo "tf-mirror: terraform not found: install Terraform (CI uses setup-terraform)" >&2; exit 1; }
 	@mkdir -p $(TF_PLUGIN_MIRROR) 2>/dev/null && test -w $(TF_PLUGIN_MIRROR) \
 	  || sudo install -d -o "$$(id -u)" -g "$$(id -g)" $(TF_PLUGIN_MIRROR)
+	terraform -chdir=$(CURDIR)/tf get -no-color >/dev/null
 	terraform -chdir=$(CURDIR)/tf providers mirror -platform=linux_amd64 $(TF_PLUGIN_MIRROR)
 
 .PHONY: ci-tools
