@@ -1,30 +1,49 @@
 #!/usr/bin/env bash
-# Writes a kustomize overlay that deploys BASE_OVERLAY with the given image and NodePort.
+# Writes a kustomize overlay that deploys BASE_OVERLAY with the given image, bound to the
+# load balancer's EKS target group.
 #
-#   scripts/deploy-k8s-overlay.sh OUT_DIR IMAGE_REF NODE_PORT [BASE_OVERLAY]
+#   scripts/deploy-k8s-overlay.sh OUT_DIR IMAGE_REF TARGET_GROUP_ARN ALB_SECURITY_GROUP_ID [BASE_OVERLAY]
 #
-# The image is set with kustomize's `images:` transformer (the manifests name the image
-# `hello-cluster`) and the NodePort with a strategic-merge patch of the `http` port, so the
-# manifests in k8s/ are never edited and never templated with sed. OUT_DIR is throw-away:
-# `kubectl kustomize OUT_DIR` shows what a deploy applies, `kubectl apply -k OUT_DIR`
-# applies it. BASE_OVERLAY defaults to k8s/overlays/eks.
+# TARGET_GROUP_ARN and ALB_SECURITY_GROUP_ID are the Terraform outputs eks_target_group_arn
+# and alb_security_group_id. The image is set with kustomize's `images:` transformer (the
+# manifests name the image `hello-cluster`), the target group and the security group with a
+# JSON patch of the TargetGroupBinding `hello`, so the manifests in k8s/ are never edited and
+# never templated with sed. OUT_DIR is throw-away: `kubectl kustomize OUT_DIR` shows what a
+# deploy applies, `kubectl apply -k OUT_DIR` applies it. BASE_OVERLAY defaults to
+# k8s/overlays/eks.
 set -euo pipefail
 
 usage() {
-  printf 'usage: %s OUT_DIR IMAGE_REF NODE_PORT [BASE_OVERLAY]\n' "$0" >&2
+  printf 'usage: %s OUT_DIR IMAGE_REF TARGET_GROUP_ARN ALB_SECURITY_GROUP_ID [BASE_OVERLAY]\n' "$0" >&2
   exit 2
 }
 
-main() {
-  (($# == 3 || $# == 4)) || usage
-  local out_dir="$1" image_ref="$2" node_port="$3"
-  local base="${4:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/k8s/overlays/eks}"
-  [[ -d "$out_dir" ]] || { printf 'deploy-k8s-overlay: %s is not a directory\n' "$out_dir" >&2; exit 1; }
-  [[ -f "$base/kustomization.yaml" ]] || { printf 'deploy-k8s-overlay: no kustomization.yaml in %s\n' "$base" >&2; exit 1; }
-  if [[ ! "$node_port" =~ ^[0-9]+$ ]] || ((node_port < 30000 || node_port > 32767)); then
-    printf 'deploy-k8s-overlay: NodePort %s is outside 30000-32767\n' "$node_port" >&2
-    exit 1
+die() {
+  printf 'deploy-k8s-overlay: %s\n' "$*" >&2
+  exit 1
+}
+
+# Checks the two AWS identifiers before anything is written.
+check_target() {
+  local target_group_arn="$1" security_group_id="$2"
+  if [[ "$target_group_arn" =~ ^[0-9]+$ ]]; then
+    die "got a NodePort ($target_group_arn): the load balancer targets pod IPs now; pass the target group ARN and the load balancer's security group (terraform outputs eks_target_group_arn, alb_security_group_id)"
   fi
+  # arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID (ELB API reference,
+  # "TargetGroup"; names are at most 32 characters).
+  [[ "$target_group_arn" =~ ^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$ ]] ||
+    die "$target_group_arn is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)"
+  [[ "$security_group_id" =~ ^sg-([0-9a-f]{8}|[0-9a-f]{17})$ ]] ||
+    die "$security_group_id is not a security group ID (sg- and 8 or 17 hexadecimal digits)"
+}
+
+main() {
+  (($# == 4 || $# == 5)) || usage
+  local out_dir="$1" image_ref="$2" target_group_arn="$3" security_group_id="$4"
+  local base="${5:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/k8s/overlays/eks}"
+  [[ -d "$out_dir" ]] || die "$out_dir is not a directory"
+  [[ -f "$base/kustomization.yaml" ]] || die "no kustomization.yaml in $base"
+  check_target "$target_group_arn" "$security_group_id"
   # registry/path:tag -> name and tag; a digest reference (name@sha256:...) keeps the digest.
   local name tag digest=""
   if [[ "$image_ref" == *@sha256:* ]]; then
@@ -33,9 +52,8 @@ main() {
   else
     name="${image_ref%:*}"
     tag="${image_ref##*:}"
-    [[ "$name" != "$image_ref" && "$tag" != */* && -n "$tag" ]] ||
-      { printf 'deploy-k8s-overlay: image %s has no tag\n' "$image_ref" >&2; exit 1; }
-    [[ "$tag" != latest ]] || { printf 'deploy-k8s-overlay: refusing the tag latest\n' >&2; exit 1; }
+    [[ "$name" != "$image_ref" && "$tag" != */* && -n "$tag" ]] || die "image $image_ref has no tag"
+    [[ "$tag" != latest ]] || die "refusing the tag latest"
   fi
   # kustomize accepts only relative paths to other kustomizations.
   base="$(realpath --relative-to="$out_dir" "$base")"
@@ -56,17 +74,25 @@ main() {
     fi
     printf '%s\n' \
       'patches:' \
-      '  - patch: |-' \
-      '      apiVersion: v1' \
-      '      kind: Service' \
-      '      metadata:' \
-      '        name: hello' \
-      '      spec:' \
-      '        ports:' \
-      '          - name: http' \
-      '            port: 80' \
-      '            protocol: TCP' \
-      "            nodePort: $node_port"
+      '  - target:' \
+      '      group: elbv2.k8s.aws' \
+      '      kind: TargetGroupBinding' \
+      '      name: hello' \
+      '    patch: |-' \
+      '      - op: replace' \
+      '        path: /spec/targetGroupARN' \
+      "        value: $target_group_arn" \
+      '      - op: replace' \
+      '        path: /spec/networking/ingress/0/from/0/securityGroup/groupID' \
+      "        value: $security_group_id"
+    # Each kustomization sorts its own output: repeat the base overlay's order (binding
+    # before Deployment, for the readiness gate), or kustomize's default moves it last.
+    printf '%s\n' \
+      'sortOptions:' \
+      '  order: legacy' \
+      '  legacySortOptions:' \
+      '    orderFirst: [Namespace, ServiceAccount, Service, TargetGroupBinding]' \
+      '    orderLast: [Deployment, HorizontalPodAutoscaler]'
   } >"$out_dir/kustomization.yaml"
 }
 

@@ -28,6 +28,7 @@ module "network" {
   flow_logs_enabled        = var.flow_logs_enabled
   flow_logs_retention_days = var.log_retention_days
   eks_cluster_name         = var.deploy_eks ? var.name : null
+  exclude_zone_ids         = var.exclude_zone_ids
 }
 
 module "registry" {
@@ -152,6 +153,72 @@ module "github_oidc" {
   branch                = var.github_branch
   environment           = var.github_environment
   existing_provider_arn = var.github_existing_provider_arn
+}
+
+# ------------------------------------------------- EKS control-plane logs
+# EKS re-creates /aws/eks/<name>/cluster when it still has logs to deliver
+# after Terraform deleted the group (terraform-aws-eks #2486, #2763: the
+# service-linked role writes it), so a later create of the same cluster would
+# fail with ResourceAlreadyExistsException. A group that exists while the
+# cluster is to be created is adopted instead (import blocks live in the
+# root module only).
+# "logs are sent as log streams to a group for each Amazon EKS cluster in
+# CloudWatch" (EKS User Guide, control-plane logging,
+# https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html)
+
+locals {
+  eks_log_group_name = "/aws/eks/${var.name}/cluster"
+}
+
+data "aws_cloudwatch_log_groups" "eks_cluster" {
+  count = var.deploy_eks ? 1 : 0
+
+  log_group_name_prefix = local.eks_log_group_name
+}
+
+import {
+  for_each = toset([for n in try(data.aws_cloudwatch_log_groups.eks_cluster[0].log_group_names, []) : n if n == local.eks_log_group_name])
+
+  to = module.eks[0].aws_cloudwatch_log_group.cluster
+  id = each.value
+}
+
+# ------------------------------------------------------ EKS version support
+# "A minor version is under standard support in Amazon EKS for the first 14
+# months after it's released. Once a version is past the end of standard
+# support date, it enters extended support for the next 12 months." With
+# upgrade_policy STANDARD, EKS upgrades such a cluster itself and the next plan
+# would try to go back. (EKS User Guide, "Understand the Kubernetes version
+# lifecycle on EKS", https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html)
+
+locals {
+  # End of standard support from the EKS Kubernetes release calendar
+  # (kubernetes-release-calendar on the page above).
+  eks_standard_support_ends = {
+    "1.31" = "2025-11-26T00:00:00Z"
+    "1.32" = "2026-03-23T00:00:00Z"
+    "1.33" = "2026-07-29T00:00:00Z"
+    "1.34" = "2026-12-02T00:00:00Z"
+    "1.35" = "2027-03-27T00:00:00Z"
+  }
+}
+
+check "eks_version_in_standard_support" {
+  assert {
+    condition = !var.deploy_eks || (
+      contains(keys(local.eks_standard_support_ends), var.eks_kubernetes_version) &&
+      timecmp(plantimestamp(), lookup(local.eks_standard_support_ends, var.eks_kubernetes_version, "1970-01-01T00:00:00Z")) < 0
+    )
+    error_message = "eks_kubernetes_version ${var.eks_kubernetes_version} is past EKS standard support (${lookup(local.eks_standard_support_ends, var.eks_kubernetes_version, "not in the calendar in tf/main.tf")}): EKS upgrades the control plane itself and the next plan tries to downgrade it. Raise eks_kubernetes_version (or add the version's date from the EKS release calendar)."
+  }
+}
+
+# Access entries name explicit principals; the caller is an opt-in.
+check "eks_has_an_admin" {
+  assert {
+    condition     = !var.deploy_eks || var.eks_grant_caller_admin || length(var.eks_admin_principal_arns) > 0
+    error_message = "Nobody gets cluster-admin access to EKS: set eks_admin_principal_arns (IAM role ARNs), or eks_grant_caller_admin = true to grant the identity running Terraform."
+  }
 }
 
 check "github_oidc_has_repository" {

@@ -46,6 +46,16 @@ output "eks_update_kubeconfig_command" {
   value       = try(module.eks[0].update_kubeconfig_command, null)
 }
 
+output "eks_admin_principal_arns" {
+  description = "Principals holding cluster-admin access entries on the EKS cluster, or null when EKS is off."
+  value       = try(module.eks[0].admin_principal_arns, null)
+}
+
+output "eks_standard_support_ends" {
+  description = "When the EKS cluster's Kubernetes version leaves EKS standard support (RFC 3339), or null when EKS is off or the version is not in the calendar in main.tf."
+  value       = var.deploy_eks ? lookup(local.eks_standard_support_ends, var.eks_kubernetes_version, null) : null
+}
+
 output "eks_node_port" {
   description = "NodePort the Kubernetes Service must use (the load balancer targets it on every node)."
   value       = var.eks_node_port

@@ -15,6 +15,13 @@ variable "name" {
     condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name))
     error_message = "name must be 3 to 24 characters of lowercase letters, digits and hyphens, starting with a letter (target group names add a suffix within AWS's 32-character limit)."
   }
+
+  # CreateLoadBalancer: the name "must not begin with \"internal-\"" (ELB API Reference,
+  # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html).
+  validation {
+    condition     = !startswith(var.name, "internal-")
+    error_message = "name must not start with \"internal-\": the load balancer is named after the stack and ELB refuses such names."
+  }
 }
 
 variable "tags" {
@@ -67,6 +74,17 @@ variable "vpc_cidr" {
   validation {
     condition     = can(cidrnetmask(var.vpc_cidr)) && can(regex("^[0-9.]+/([0-9]|1[0-9]|20)$", var.vpc_cidr))
     error_message = "vpc_cidr must be an IPv4 CIDR block of size /20 or larger, for example 10.40.0.0/16."
+  }
+}
+
+variable "exclude_zone_ids" {
+  description = "Availability zone IDs the network never uses. The default holds the zones where EKS cannot place a control plane (use1-az3 in us-east-1, usw1-az2 in us-west-1, cac1-az3 in ca-central-1); zone IDs, unlike zone names, are the same physical zone in every account."
+  type        = list(string)
+  default     = ["use1-az3", "usw1-az2", "cac1-az3"]
+
+  validation {
+    condition     = alltrue([for id in var.exclude_zone_ids : can(regex("^[a-z]+[0-9]+-az[0-9]+$", id))])
+    error_message = "exclude_zone_ids must hold zone IDs such as use1-az3 (not zone names such as us-east-1a)."
   }
 }
 
@@ -338,6 +356,15 @@ variable "ecs_fargate_spot_weight" {
     condition     = var.ecs_fargate_spot_weight >= 0 && var.ecs_fargate_spot_weight <= 1000 && (var.image_architecture == "amd64" || var.ecs_fargate_spot_weight == 0)
     error_message = "ecs_fargate_spot_weight must be between 0 and 1000, and 0 when image_architecture is arm64 (Fargate Spot has no ARM64 capacity)."
   }
+
+  # "When multiple capacity providers are specified within a capacity provider
+  # strategy, at least one of the capacity providers must have a weight value
+  # greater than zero" (ECS API Reference, CapacityProviderStrategyItem,
+  # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html).
+  validation {
+    condition     = var.ecs_fargate_weight + var.ecs_fargate_spot_weight > 0
+    error_message = "ecs_fargate_weight and ecs_fargate_spot_weight cannot both be 0: ECS needs one capacity provider with a positive weight."
+  }
 }
 
 variable "ecs_health_check_grace_period_seconds" {
@@ -349,9 +376,9 @@ variable "ecs_health_check_grace_period_seconds" {
 # --------------------------------------------------------------------- EKS
 
 variable "eks_kubernetes_version" {
-  description = "Kubernetes minor version of the EKS cluster (one in standard support)."
+  description = "Kubernetes minor version of the EKS cluster, one in EKS standard support (1.35 until 2027-03-27). The cluster runs with upgrade_policy STANDARD, so EKS upgrades a version past standard support by itself; the check eks_version_in_standard_support warns before that happens."
   type        = string
-  default     = "1.33"
+  default     = "1.35"
 
   validation {
     condition     = can(regex("^1\\.(3[1-9]|[4-9][0-9])$", var.eks_kubernetes_version))
@@ -371,7 +398,7 @@ variable "eks_endpoint_public_access_cidrs" {
 }
 
 variable "eks_admin_principal_arns" {
-  description = "IAM role or user ARNs given cluster-admin access entries (besides the identity running Terraform)."
+  description = "IAM role or user ARNs given cluster-admin access entries. The same list whoever applies: cluster access does not depend on who ran Terraform last."
   type        = list(string)
   default     = []
 
@@ -382,9 +409,9 @@ variable "eks_admin_principal_arns" {
 }
 
 variable "eks_grant_caller_admin" {
-  description = "Give the identity running Terraform a cluster-admin access entry."
+  description = "Also give the identity running Terraform (its IAM role) a cluster-admin access entry. Off by default: with it on, the entry follows whoever applied last and the previous applier loses access."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "eks_cluster_log_types" {

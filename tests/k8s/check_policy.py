@@ -2,10 +2,17 @@
 """Policy checks on rendered Kubernetes manifests (the output of `kubectl kustomize`).
 
 Usage:
-  check_policy.py RENDERED.json [--node-port N] [--image REF]   check one rendering
-  check_policy.py RENDERED.json --self-test                       prove each check can fail
+  check_policy.py RENDERED.json [--eks [--target-group-arn ARN] [--alb-security-group SG]]
+                  [--terraform DIR] [--image REF]                 check one rendering
+  check_policy.py RENDERED.json [--eks] --self-test                prove each check can fail
 
-RENDERED.json is a JSON array of the objects. Prints `ok - ...` / `not ok - ...` per check
+RENDERED.json is a JSON array of the objects. --eks: the rendering is the EKS entry (pods
+bound to the load balancer's target group by a TargetGroupBinding); without it, the portable
+base (no binding, nothing exposed outside the cluster). --target-group-arn and
+--alb-security-group: the values a deploy must have set in the binding. --terraform: the
+Terraform root whose EKS target group deregistration delay the preStop sleep must outlast
+(default: tf/ of this repository). --node-port N is accepted for old callers as --eks (the
+load balancer no longer targets a NodePort; the number is ignored). Prints `ok - ...` / `not ok - ...` per check
 and exits 1 when any check fails. The self-test breaks the rendering in one way at a time
 (a root user, a `latest` tag, a PDB that selects nothing, ...) and requires the matching
 check to fail, so a check that can never fail is caught.
@@ -13,6 +20,8 @@ check to fail, so a check that can never fail is caught.
 import argparse
 import copy
 import json
+import pathlib
+import re
 import sys
 
 # Pod Security Standards "restricted" (Kubernetes docs, "Pod Security Standards").
@@ -22,6 +31,64 @@ RESTRICTED_VOLUME_TYPES = {
 }
 APP_PORT, METRICS_PORT = 8080, 9090
 APP_UID = 10001
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+# "For readiness gate configuration to be injected to the pod spec, you need to apply the
+# label elbv2.k8s.aws/pod-readiness-gate-inject: enabled to the pod namespace" (AWS Load
+# Balancer Controller docs, "Pod readiness gate").
+READINESS_GATE_LABEL = ("elbv2.k8s.aws/pod-readiness-gate-inject", "enabled")
+# A label on the namespaces that may scrape the metrics port.
+METRICS_SCRAPER_LABEL = ("hello-cluster/metrics-scraper", "allowed")
+
+
+# ---------------------------------------------------------------- Terraform
+# The deregistration delay is read from the Terraform configuration itself, following the
+# value from the EKS target group through the module call to the root variable's default,
+# so a change on either side that breaks "preStop outlasts the delay" fails here.
+
+def _hcl_block(text, header_regex, what):
+    """Body of the first block whose header matches, by brace matching (no HCL strings
+    with braces occur in these blocks)."""
+    m = re.search(header_regex + r"\s*\{", text)
+    if not m:
+        raise AssertionError(f"no {what} in the Terraform configuration")
+    depth, i = 1, m.end()
+    while depth:
+        if i >= len(text):
+            raise AssertionError(f"unbalanced braces in {what}")
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return text[m.end():i - 1]
+
+
+def _hcl_attribute(body, name, what):
+    m = re.search(rf"^\s*{name}\s*=\s*(\S+)\s*$", body, re.M)
+    if not m:
+        raise AssertionError(f"{what} sets no {name}")
+    return m.group(1)
+
+
+def eks_deregistration_delay(tf_dir):
+    """Seconds of the EKS target group's deregistration delay in the default configuration."""
+    tf_dir = pathlib.Path(tf_dir)
+    edge = (tf_dir / "modules/edge/main.tf").read_text(encoding="utf-8")
+    tg = _hcl_block(edge, r'resource\s+"aws_lb_target_group"\s+"eks"', "EKS target group")
+    value = _hcl_attribute(tg, "deregistration_delay", "the EKS target group")
+    if value.isdigit():
+        return int(value)
+    m = re.fullmatch(r"var\.(\w+)", value)
+    assert m, f"the EKS target group's deregistration_delay is {value}, neither a number nor a variable"
+    root = (tf_dir / "main.tf").read_text(encoding="utf-8")
+    call = _hcl_block(root, r'module\s+"edge"', 'module "edge"')
+    value = _hcl_attribute(call, m.group(1), 'module "edge"')
+    if value.isdigit():
+        return int(value)
+    m = re.fullmatch(r"var\.(\w+)", value)
+    assert m, f'module "edge" passes {value} as the deregistration delay, neither a number nor a variable'
+    variables = (tf_dir / "variables.tf").read_text(encoding="utf-8")
+    var = _hcl_block(variables, rf'variable\s+"{m.group(1)}"', f"variable {m.group(1)}")
+    value = _hcl_attribute(var, "default", f"variable {m.group(1)}")
+    assert value.isdigit(), f"variable {m.group(1)} has the default {value}, not a number of seconds"
+    return int(value)
 
 
 class Rendering:
@@ -178,6 +245,18 @@ def check_graceful_stop(r, _):
         assert total > delay + grace, f"{c['name']}: terminationGracePeriodSeconds {total} <= preStop {delay} + drain {grace}"
 
 
+def check_prestop_outlasts_deregistration(r, opts):
+    if not opts.eks:
+        assert not r.of_kind("TargetGroupBinding"), "a TargetGroupBinding outside the EKS rendering"
+        return
+    # The pod keeps serving through the sleep; the target drains for the deregistration delay
+    # once the controller deregisters it, then the load balancer sends nothing more.
+    dereg = eks_deregistration_delay(opts.terraform)
+    for c in r.pod["spec"]["containers"]:
+        delay = c["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert delay > dereg, f"{c['name']}: preStop sleep {delay} s does not outlast the target group's deregistration delay {dereg} s"
+
+
 def check_runtime_volume(r, _):
     spec = r.pod["spec"]
     volumes = {v["name"]: v for v in spec.get("volumes", [])}
@@ -234,24 +313,78 @@ def check_metrics_annotations(r, _):
 def check_network_policy(r, _):
     np = r.one("NetworkPolicy")
     assert "Ingress" in np["spec"].get("policyTypes", []), "the policy does not restrict ingress"
-    ports = {p.get("port") for rule in np["spec"].get("ingress", []) for p in rule.get("ports", [])}
-    rules_without_ports = [rule for rule in np["spec"].get("ingress", []) if not rule.get("ports")]
-    assert not rules_without_ports, "an ingress rule allows every port"
-    assert ports <= {"http", "metrics", APP_PORT, METRICS_PORT} and ports, f"ingress open on {ports}"
+    rules = np["spec"].get("ingress", [])
+    ports = [p.get("port") for rule in rules for p in rule.get("ports", [])]
+    assert all(rule.get("ports") for rule in rules), "an ingress rule allows every port"
+    # Numbers only: the EKS network policy agent drops rules with named ports
+    # (aws/aws-network-policy-agent issue 193).
+    assert all(isinstance(p, int) for p in ports), f"named ports in the NetworkPolicy: {ports}"
+    assert set(ports) <= {APP_PORT, METRICS_PORT} and ports, f"ingress open on {ports}"
+    for rule in rules:
+        if METRICS_PORT not in [p.get("port") for p in rule["ports"]]:
+            continue
+        sources = rule.get("from", [])
+        assert sources, "the metrics port is open to every source"
+        for peer in sources:
+            ns = peer.get("namespaceSelector")
+            assert ns is not None and set(peer) == {"namespaceSelector"}, f"metrics port open to {peer}"
+            wanted = dict([METRICS_SCRAPER_LABEL])
+            assert not ns.get("matchExpressions") and ns.get("matchLabels") == wanted, f"metrics port open to namespaces {ns}, not only those labelled {wanted}"
 
 
-def check_node_port(r, opts):
-    svc = r.one("Service", "hello")
-    if opts.node_port is None:
-        # Without --node-port: the portable base, which leaves the entry to overlays.
-        assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", "the base exposes the Service outside the cluster"
-        assert all("nodePort" not in p for p in svc["spec"]["ports"]), "the base fixes a nodePort"
+def check_pdb_evicts_unhealthy(r, _):
+    pdb = r.one("PodDisruptionBudget")
+    policy = pdb["spec"].get("unhealthyPodEvictionPolicy")
+    assert policy == "AlwaysAllow", f"unhealthyPodEvictionPolicy is {policy}, so pods that never become ready block node drains"
+
+
+def check_cluster_ip_services(r, _):
+    # Pods are load-balancer targets themselves: nothing needs a node port.
+    for svc in r.of_kind("Service"):
+        name = svc["metadata"]["name"]
+        assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", f"Service {name} is {svc['spec'].get('type')}, not ClusterIP"
+        assert all("nodePort" not in p for p in svc["spec"]["ports"]), f"Service {name} fixes a nodePort"
+        assert "externalTrafficPolicy" not in svc["spec"], f"Service {name} sets externalTrafficPolicy"
+        for p in svc["spec"]["ports"]:
+            # EKS network policy: "the service port must be the same as the container port".
+            assert p["port"] in (APP_PORT, METRICS_PORT), f"Service {name} port {p['port']} is not the container port"
+
+
+def check_target_group_binding(r, opts):
+    bindings = r.of_kind("TargetGroupBinding")
+    ns = r.one("Namespace")
+    label = ns["metadata"].get("labels", {}).get(READINESS_GATE_LABEL[0])
+    if not opts.eks:
+        assert not bindings, "the portable base binds pods to a load balancer"
+        return
+    assert len(bindings) == 1, f"expected one TargetGroupBinding, found {len(bindings)}"
+    tgb = bindings[0]
+    spec = tgb["spec"]
+    assert tgb["apiVersion"] == "elbv2.k8s.aws/v1beta1", f"TargetGroupBinding is {tgb['apiVersion']}"
+    assert label == READINESS_GATE_LABEL[1], f"namespace label {READINESS_GATE_LABEL[0]} is {label!r}: pods get no readiness gate"
+    # "this only works with target-type: ip" (docs, "Pod readiness gate").
+    assert spec.get("targetType") == "ip", f"targetType is {spec.get('targetType')}, not ip"
+    svc = r.one("Service", spec["serviceRef"]["name"])
+    svc_ports = {p["port"] for p in svc["spec"]["ports"]} | {p.get("name") for p in svc["spec"]["ports"]}
+    assert spec["serviceRef"]["port"] in svc_ports, f"serviceRef port {spec['serviceRef']['port']} is not a port of Service {svc['metadata']['name']}"
+    assert svc["spec"]["ports"][0]["targetPort"] in ("http", APP_PORT), "the bound Service does not lead to the app port"
+    rules = spec.get("networking", {}).get("ingress", [])
+    assert rules, "the binding opens no path from the load balancer to the pods"
+    for rule in rules:
+        ports = [p.get("port") for p in rule["ports"]]
+        assert ports == [APP_PORT], f"the binding opens ports {ports}, not just the app port {APP_PORT}"
+        groups = [peer.get("securityGroup", {}).get("groupID") for peer in rule["from"]]
+        assert all(groups) and len(groups) == 1, f"the binding admits {rule['from']}, not one security group"
+        if opts.alb_security_group:
+            assert groups == [opts.alb_security_group], f"the binding admits {groups}, not {opts.alb_security_group}"
+    if opts.target_group_arn:
+        assert spec.get("targetGroupARN") == opts.target_group_arn, f"targetGroupARN {spec.get('targetGroupARN')} is not {opts.target_group_arn}"
     else:
-        assert svc["spec"].get("type") == "NodePort", "public Service is not a NodePort"
-        node_ports = [p.get("nodePort") for p in svc["spec"]["ports"] if p.get("name") == "http"]
-        assert node_ports == [opts.node_port], f"nodePort {node_ports} is not {opts.node_port}"
-    metrics = r.one("Service", "hello-metrics")
-    assert metrics["spec"].get("type", "ClusterIP") == "ClusterIP", "metrics Service is exposed outside the cluster"
+        assert spec.get("targetGroupARN") or spec.get("targetGroupName"), "the binding names no target group"
+    # The readiness gate is injected only into pods created after the binding exists, and
+    # kubectl apply creates objects in this order.
+    kinds = [o["kind"] for o in r.objects]
+    assert kinds.index("TargetGroupBinding") < kinds.index("Deployment"), "the TargetGroupBinding is applied after the Deployment: the first pods get no readiness gate"
 
 
 CHECKS = [
@@ -270,7 +403,10 @@ CHECKS = [
     ("pods spread across zones and nodes", check_topology_spread),
     ("Prometheus and Datadog annotations point at the metrics port", check_metrics_annotations),
     ("NetworkPolicy admits only the app and metrics ports", check_network_policy),
-    ("public Service: the ALB's NodePort (overlay) or ClusterIP (base); metrics stay ClusterIP", check_node_port),
+    ("PDB lets pods that are not ready be evicted (AlwaysAllow)", check_pdb_evicts_unhealthy),
+    ("Services are ClusterIP on the container ports (no NodePort)", check_cluster_ip_services),
+    ("EKS: a TargetGroupBinding with ip targets, readiness gates, applied before the pods", check_target_group_binding),
+    ("EKS: the preStop sleep outlasts the target group's deregistration delay (tf/)", check_prestop_outlasts_deregistration),
 ]
 
 
@@ -351,9 +487,53 @@ def _missing_sa(objs):
     objs[:] = [o for o in objs if o["kind"] != "ServiceAccount"]
 
 
-def _wrong_node_port(objs):
-    svc = [o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "hello"][0]
-    svc["spec"]["ports"][0]["nodePort"] = 30081
+def _service(objs):
+    return [o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "hello"][0]
+
+
+def _node_port(objs):
+    _service(objs)["spec"].update(type="NodePort")
+    _service(objs)["spec"]["ports"][0]["nodePort"] = 30080
+
+
+def _one(objs, kind):
+    return [o for o in objs if o["kind"] == kind][0]
+
+
+def _np_named_port(objs):
+    _one(objs, "NetworkPolicy")["spec"]["ingress"][0]["ports"][0]["port"] = "http"
+
+
+def _np_metrics_everywhere(objs):
+    for rule in _one(objs, "NetworkPolicy")["spec"]["ingress"]:
+        if rule["ports"][0]["port"] == METRICS_PORT:
+            rule["from"] = [{"namespaceSelector": {}}]
+
+
+def _pdb_default_policy(objs):
+    del _one(objs, "PodDisruptionBudget")["spec"]["unhealthyPodEvictionPolicy"]
+
+
+def _no_readiness_label(objs):
+    del _one(objs, "Namespace")["metadata"]["labels"][READINESS_GATE_LABEL[0]]
+
+
+def _instance_targets(objs):
+    _one(objs, "TargetGroupBinding")["spec"]["targetType"] = "instance"
+
+
+def _binding_after_deployment(objs):
+    tgb = _one(objs, "TargetGroupBinding")
+    objs.remove(tgb)
+    objs.append(tgb)
+
+
+def _binding_all_ports(objs):
+    _one(objs, "TargetGroupBinding")["spec"]["networking"]["ingress"][0]["ports"] = [{"protocol": "TCP"}]
+
+
+def _short_prestop(objs):
+    _container(objs)["lifecycle"]["preStop"]["sleep"]["seconds"] = 5
 
 
 MUTATIONS = [
@@ -373,7 +553,18 @@ MUTATIONS = [
     ("runtime emptyDir on disk", _disk_tmp, "memory-backed"),
     ("PDB selects another app", _pdb_other_app, "select the pods"),
     ("NetworkPolicy rule without ports", _np_all_ports, "only the app and metrics"),
-    ("nodePort differs from the ALB's", _wrong_node_port, "the ALB's NodePort"),
+    ("NetworkPolicy with a named port", _np_named_port, "only the app and metrics"),
+    ("metrics port open to every namespace", _np_metrics_everywhere, "only the app and metrics"),
+    ("PDB with the default unhealthy pod eviction policy", _pdb_default_policy, "AlwaysAllow"),
+    ("a NodePort Service", _node_port, "no NodePort"),
+]
+# Only meaningful where pods are bound to the target group (--eks).
+EKS_MUTATIONS = [
+    ("namespace without the readiness gate label", _no_readiness_label, "TargetGroupBinding"),
+    ("instance targets", _instance_targets, "TargetGroupBinding"),
+    ("the binding applied after the Deployment", _binding_after_deployment, "TargetGroupBinding"),
+    ("the binding open on every port", _binding_all_ports, "TargetGroupBinding"),
+    ("a 5 s preStop sleep (the old one)", _short_prestop, "deregistration delay"),
 ]
 
 
@@ -383,7 +574,7 @@ def self_test(objects, opts):
     if baseline:
         print(f"not ok - self-test needs a clean rendering; failing: {baseline}")
         return 1
-    for description, mutate, expected in MUTATIONS:
+    for description, mutate, expected in MUTATIONS + (EKS_MUTATIONS if opts.eks else []):
         broken = copy.deepcopy(objects)
         mutate(broken)
         failed = run_checks(broken, opts, quiet=True)
@@ -398,10 +589,19 @@ def self_test(objects, opts):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rendered")
-    parser.add_argument("--node-port", type=int, help="the NodePort the ALB targets (EKS overlay)")
+    parser.add_argument("--eks", action="store_true", help="the EKS rendering: pods bound to the target group")
+    parser.add_argument("--target-group-arn", help="the target group ARN the binding must name")
+    parser.add_argument("--alb-security-group", help="the security group the binding must admit")
+    parser.add_argument("--terraform", default=str(REPO_ROOT / "tf"), help="Terraform root (default: tf/ of this repository)")
+    parser.add_argument("--node-port", type=int, help="obsolete: taken as --eks")
     parser.add_argument("--image", help="the exact image every container must use")
     parser.add_argument("--self-test", action="store_true")
     opts = parser.parse_args()
+    if opts.node_port is not None:
+        print(f"check_policy: --node-port {opts.node_port} is obsolete (the load balancer targets pod IPs); checking as --eks", file=sys.stderr)
+        opts.eks = True
+    if (opts.target_group_arn or opts.alb_security_group) and not opts.eks:
+        parser.error("--target-group-arn and --alb-security-group need --eks")
     with open(opts.rendered, encoding="utf-8") as f:
         objects = json.load(f)
     if opts.self_test:

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # test-k8s: every kustomization under k8s/ builds, its output matches the Kubernetes schema
-# strictly (unknown fields rejected), and it passes the policy checks (restricted profile,
-# probes, resources, tags, graceful stop, selectors). The same for the overlay a deploy
-# writes (scripts/deploy-k8s-overlay.sh) with a registry image and a NodePort. Negative
-# controls prove that the schema and policy checks can fail. Offline: kubectl, node with
-# the kubernetes-models package (make deps), python3 with PyYAML.
+# strictly (unknown fields rejected; the TargetGroupBinding against the AWS Load Balancer
+# Controller's CRD in tests/k8s/crds/), and it passes the policy checks (restricted profile,
+# probes, resources, tags, graceful stop, selectors, the load balancer binding and its
+# readiness gate, the preStop sleep against the deregistration delay in tf/). The same for
+# the overlay a deploy writes (scripts/deploy-k8s-overlay.sh) with a registry image and the
+# stack's target group. Negative controls prove that the schema and policy checks can fail.
+# Offline: kubectl, node with the kubernetes-models package (make deps), python3 with PyYAML.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 readonly TEST_DIR="$REPO_ROOT/tests/k8s"
-# The NodePort k8s/overlays/eks must carry: the Terraform default of eks_node_port.
-readonly EKS_NODE_PORT=30080
+# What a deploy passes to scripts/deploy-k8s-overlay.sh (Terraform outputs eks_target_group_arn
+# and alb_security_group_id), in the shape AWS gives them.
+readonly DEPLOY_TARGET_GROUP_ARN="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/hello-cluster-eks/0123456789abcdef"
+readonly DEPLOY_SECURITY_GROUP="sg-0a1b2c3d4e5f60001"
 
 WORK=""
 
@@ -57,7 +61,37 @@ render() {
 }
 
 validate_schema() {
-  run_checker "$1 schema" node "$TEST_DIR/validate-schema.mjs" <"$WORK/$1.json"
+  run_checker "$1 schema" node "$TEST_DIR/validate-schema.mjs" --crds "$WORK/crds.json" <"$WORK/$1.json"
+}
+
+# The TargetGroupBinding is checked against the controller's CRD, strictly: a field the CRD
+# does not define (the API server would drop it), a wrong type or enum value, a missing
+# required field, or a version the CRD does not serve is rejected.
+binding_negative_controls() {
+  local name="$1" case_name mutation
+  while IFS='|' read -r case_name mutation; do
+    python3 - "$WORK/$name.json" "$mutation" >"$WORK/broken.json" <<'PY'
+import json, sys
+objs = json.load(open(sys.argv[1]))
+tgb = [o for o in objs if o["kind"] == "TargetGroupBinding"][0]
+spec = tgb["spec"]
+exec(sys.argv[2])
+print(json.dumps([tgb]))
+PY
+    if node "$TEST_DIR/validate-schema.mjs" --crds "$WORK/crds.json" <"$WORK/broken.json" >"$WORK/broken.out" 2>&1; then
+      fail "CRD schema check accepted a TargetGroupBinding with $case_name"
+    else
+      pass "CRD schema check rejects a TargetGroupBinding with $case_name ($(grep -m1 -v '^not ok' "$WORK/broken.out" | sed 's/^ *//'))"
+    fi
+  done <<'CASES'
+the ARN field misspelled (targetGroupArn)|spec["targetGroupArn"] = spec.pop("targetGroupARN")
+an unknown field in networking (ingres)|spec["networking"]["ingres"] = spec["networking"].pop("ingress")
+a target type outside the enum (pod)|spec["targetType"] = "pod"
+a number where a string belongs (groupID)|spec["networking"]["ingress"][0]["from"][0]["securityGroup"]["groupID"] = 123
+no serviceRef (required)|del spec["serviceRef"]
+a version the CRD does not define (v1)|tgb["apiVersion"] = "elbv2.k8s.aws/v1"
+an unknown metadata field (annotation)|tgb["metadata"]["annotation"] = {"a": "b"}
+CASES
 }
 
 # The schema validator must reject unknown fields, misspelled fields and wrong types.
@@ -95,56 +129,71 @@ main() {
   export KUBECONFIG="$WORK/kubeconfig-unused"
   export NODE_MODULES_PARENT="$REPO_ROOT"
 
+  local crd
+  for crd in "$TEST_DIR"/crds/*.yaml; do cat "$crd"; printf '\n---\n'; done | to_json >"$WORK/crds.json"
+
   echo "== every kustomization builds, validates strictly and passes the policy checks"
-  local dir name node_port_args
+  local dir name eks_args
   while IFS= read -r dir; do
     dir="$(dirname "$dir")"
     name="$(tr '/' '-' <<<"${dir#"$REPO_ROOT"/}")"
     render "$dir" "$name" || continue
     validate_schema "$name"
-    node_port_args=()
-    [[ "$dir" == */overlays/eks ]] && node_port_args=(--node-port "$EKS_NODE_PORT")
-    run_checker "$name policy" python3 "$TEST_DIR/check_policy.py" "$WORK/$name.json" "${node_port_args[@]}"
+    eks_args=()
+    [[ "$dir" == */overlays/eks ]] && eks_args=(--eks)
+    run_checker "$name policy" python3 "$TEST_DIR/check_policy.py" "$WORK/$name.json" "${eks_args[@]}"
   done < <(find "$REPO_ROOT/k8s" -name kustomization.yaml | sort)
 
-  echo "== the overlay a deploy writes: registry image and the stack's NodePort"
+  echo "== the overlay a deploy writes: registry image and the stack's target group"
   local deploy_image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster:0123456789ab"
   mkdir -p "$WORK/deploy-overlay"
-  if "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$WORK/deploy-overlay" "$deploy_image" 30123 &&
+  if "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$WORK/deploy-overlay" "$deploy_image" "$DEPLOY_TARGET_GROUP_ARN" "$DEPLOY_SECURITY_GROUP" &&
     render "$WORK/deploy-overlay" deploy "the deploy overlay"; then
     validate_schema deploy
-    run_checker "deploy policy" python3 "$TEST_DIR/check_policy.py" "$WORK/deploy.json" --node-port 30123 --image "$deploy_image"
-    # Apart from the image and the NodePort, a deploy applies exactly the eks overlay.
-    if python3 - "$WORK/k8s-overlays-eks.json" "$WORK/deploy.json" "$deploy_image" <<'PY'; then
+    run_checker "deploy policy" python3 "$TEST_DIR/check_policy.py" "$WORK/deploy.json" --eks --image "$deploy_image" \
+      --target-group-arn "$DEPLOY_TARGET_GROUP_ARN" --alb-security-group "$DEPLOY_SECURITY_GROUP"
+    # Apart from the image and the two AWS identifiers, a deploy applies exactly the eks
+    # overlay, in the same order.
+    if python3 - "$WORK/k8s-overlays-eks.json" "$WORK/deploy.json" "$deploy_image" "$DEPLOY_TARGET_GROUP_ARN" "$DEPLOY_SECURITY_GROUP" <<'PY'; then
 import json, sys
-plain, deployed, image = (json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3])
+plain, deployed = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+image, arn, sg = sys.argv[3:6]
 for o in plain:
     if o["kind"] == "Deployment":
         o["spec"]["template"]["spec"]["containers"][0]["image"] = image
-    if o["kind"] == "Service" and o["metadata"]["name"] == "hello":
-        o["spec"]["ports"][0]["nodePort"] = 30123
+    if o["kind"] == "TargetGroupBinding":
+        o["spec"]["targetGroupARN"] = arn
+        o["spec"]["networking"]["ingress"][0]["from"][0]["securityGroup"]["groupID"] = sg
 sys.exit(0 if plain == deployed else 1)
 PY
-      pass "the deploy overlay differs from k8s/overlays/eks only in the image and the NodePort"
+      pass "the deploy overlay differs from k8s/overlays/eks only in the image, target group and security group"
     else
-      fail "the deploy overlay changes more than the image and the NodePort"
+      fail "the deploy overlay changes more than the image, target group and security group (or the order)"
     fi
   else
     fail "scripts/deploy-k8s-overlay.sh could not write a buildable overlay"
   fi
   local bad
-  for bad in "hello-cluster:latest 30080" "hello-cluster 30080" "hello-cluster:abc 8080"; do
-    # shellcheck disable=SC2086 # two words on purpose: image and port
-    if "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$WORK/deploy-overlay" $bad 2>/dev/null; then
+  while IFS= read -r bad; do
+    # shellcheck disable=SC2086 # several words on purpose: image, target group, security group
+    if "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$WORK/deploy-overlay" $bad 2>"$WORK/overlay.err"; then
       fail "deploy-k8s-overlay.sh accepted '$bad'"
     else
-      pass "deploy-k8s-overlay.sh refuses image/NodePort '$bad'"
+      pass "deploy-k8s-overlay.sh refuses '$bad' ($(head -c 90 "$WORK/overlay.err"))"
     fi
-  done
+  done <<BAD
+hello-cluster:latest $DEPLOY_TARGET_GROUP_ARN $DEPLOY_SECURITY_GROUP
+hello-cluster $DEPLOY_TARGET_GROUP_ARN $DEPLOY_SECURITY_GROUP
+hello-cluster:abc 30080 $REPO_ROOT/k8s/overlays/eks
+hello-cluster:abc arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x/0123456789abcdef $DEPLOY_SECURITY_GROUP
+hello-cluster:abc $DEPLOY_TARGET_GROUP_ARN sg-xyz
+BAD
 
   echo "== negative controls: the checks can fail"
   schema_negative_controls k8s-overlays-eks
-  run_checker "policy self-test" python3 "$TEST_DIR/check_policy.py" "$WORK/k8s-overlays-eks.json" --node-port "$EKS_NODE_PORT" --self-test
+  binding_negative_controls deploy
+  run_checker "policy self-test (base)" python3 "$TEST_DIR/check_policy.py" "$WORK/k8s-base.json" --self-test
+  run_checker "policy self-test (eks)" python3 "$TEST_DIR/check_policy.py" "$WORK/deploy.json" --eks --self-test
 
   echo "== shellcheck of the deploy scripts and their tests"
   if ! command -v shellcheck >/dev/null 2>&1; then

@@ -1,7 +1,17 @@
 // Strict offline schema validation of Kubernetes objects with the validators that the
 // `kubernetes-models` package generates from the Kubernetes OpenAPI definitions.
 //
-// Usage: node validate-schema.mjs < objects.json   (a JSON array of objects)
+// Usage: node validate-schema.mjs [--crds crds.json] < objects.json   (JSON arrays of objects)
+//
+// Kinds that Kubernetes does not define (TargetGroupBinding) are validated against the
+// openAPIV3Schema of their CustomResourceDefinition, given with --crds (vendored in
+// tests/k8s/crds/). The API server prunes unknown fields of a custom resource silently, or
+// rejects them with kubectl's default strict field validation ("Strict: This will fail the
+// request with a BadRequest error if any unknown or duplicate fields are set", Kubernetes
+// API concepts, "Field validation"); either way a misspelled `targetGroupArn` never reaches
+// the controller. So every object schema with `properties` is closed here
+// (additionalProperties false) unless it says x-kubernetes-preserve-unknown-fields. Only the
+// versions the CRD serves are accepted; metadata is checked as an ObjectMeta.
 //
 // The generated validators check types, enums, formats and required fields, but like the
 // OpenAPI schema itself they accept unknown fields. `kubeconform -strict` and the API
@@ -20,8 +30,92 @@ const require = createRequire(import.meta.url);
 const modelsRoot = dirname(require.resolve("kubernetes-models/package.json", {
   paths: [process.env.NODE_MODULES_PARENT || process.cwd()],
 }));
+// Resolved as kubernetes-models resolves them: the JSON Schema validator it validates with
+// (ajv, through @kubernetes-models/validate) and the ObjectMeta schema of its apimachinery.
+const requireFromModels = createRequire(join(modelsRoot, "package.json"));
+const apimachineryRoot = dirname(requireFromModels.resolve("@kubernetes-models/apimachinery/package.json"));
+const Ajv = requireFromModels("ajv").default;
+
+// openAPIV3Schema of a CRD -> JSON Schema that rejects unknown fields like the API server.
+function closeSchema(node) {
+  if (Array.isArray(node)) return node.map(closeSchema);
+  if (node === null || typeof node !== "object") return node;
+  const out = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "description" || key.startsWith("x-kubernetes-") || key === "nullable") continue;
+    if (key === "properties" || key === "patternProperties") {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, closeSchema(v)]));
+    } else if (key === "items" || key === "additionalProperties" || key === "not") {
+      out[key] = closeSchema(value);
+    } else if (key === "anyOf" || key === "allOf" || key === "oneOf") {
+      out[key] = value.map(closeSchema);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (node.nullable === true && typeof out.type === "string") out.type = [out.type, "null"];
+  if (node.properties && !("additionalProperties" in node) && node["x-kubernetes-preserve-unknown-fields"] !== true) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+// Map "group/version kind" -> { validate } or { unserved } from a JSON array of CRDs.
+function loadCrds(file) {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  ajv.addFormat("int32", { type: "number", validate: (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat("int64", { type: "number", validate: Number.isInteger });
+  ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+  const byKind = new Map();
+  for (const crd of JSON.parse(readFileSync(file, "utf8"))) {
+    if (crd.kind !== "CustomResourceDefinition") throw new Error(`${file}: ${crd.kind} is not a CustomResourceDefinition`);
+    for (const version of crd.spec.versions) {
+      const key = `${crd.spec.group}/${version.name} ${crd.spec.names.kind}`;
+      if (!version.served) {
+        byKind.set(key, { unserved: true });
+        continue;
+      }
+      const schema = closeSchema(version.schema.openAPIV3Schema);
+      // metadata is `type: object` in every CRD; the ObjectMeta validator checks it instead.
+      schema.properties.metadata = { type: "object" };
+      byKind.set(key, { validate: ajv.compile(schema) });
+    }
+  }
+  return byKind;
+}
+
+const crdsArg = process.argv.indexOf("--crds");
+const crdKinds = crdsArg === -1 ? new Map() : loadCrds(process.argv[crdsArg + 1]);
+
+async function objectMetaValidator() {
+  const file = join(apimachineryRoot, "_schemas", "IoK8sApimachineryPkgApisMetaV1ObjectMeta.js");
+  const { validate } = await import(pathToFileURL(file).href);
+  return validate;
+}
+
+// A custom resource: its CRD's schema for the body, the ObjectMeta schema for metadata.
+async function crdValidatorFor(apiVersion, kind) {
+  const entry = crdKinds.get(`${apiVersion} ${kind}`);
+  if (!entry) return null;
+  if (entry.unserved) throw new Error(`${apiVersion} ${kind}: the CRD does not serve this version`);
+  const validateMeta = await objectMetaValidator();
+  const validate = (obj) => {
+    const ok = entry.validate(obj);
+    const errors = [...(entry.validate.errors ?? [])];
+    if (!validateMeta(obj.metadata)) {
+      errors.push(...(validateMeta.errors ?? []).map((e) => ({ ...e, instancePath: `/metadata${e.instancePath}` })));
+    }
+    validate.errors = errors;
+    return ok && errors.length === 0;
+  };
+  // The CRD schema checks unknown fields itself; only metadata needs the read-tracking below.
+  validate.trackOnly = "/metadata";
+  return validate;
+}
 
 async function validatorFor(apiVersion, kind) {
+  const custom = await crdValidatorFor(apiVersion, kind);
+  if (custom) return custom;
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   const modelFile = group === "" ? join(modelsRoot, version, `${kind}.js`) : join(modelsRoot, group, version, `${kind}.js`);
   let source;
@@ -71,6 +165,7 @@ async function validateObject(obj) {
   }
   const unknown = [];
   for (const { path, keys, read } of seen) {
+    if (validate.trackOnly && path !== validate.trackOnly && !path.startsWith(`${validate.trackOnly}/`)) continue;
     for (const key of keys) if (!read.has(key)) unknown.push(`${path}/${key}`);
   }
   // Report an unknown field once, not every field below it.

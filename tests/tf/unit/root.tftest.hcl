@@ -5,6 +5,11 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
+# Cluster admins are named explicitly (the caller gets no entry unless asked).
+variables {
+  eks_admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
+}
+
 run "both_sides_by_default" {
   command = apply
 

@@ -18,6 +18,7 @@ run "network_single_nat" {
     single_nat_gateway = true
     flow_logs_enabled  = true
     eks_cluster_name   = "hello-cluster"
+    exclude_zone_ids   = ["euw1-az3"]
 
     flow_logs_retention_days = 30
   }
@@ -25,6 +26,17 @@ run "network_single_nat" {
   assert {
     condition     = length(aws_subnet.public) == 3 && length(aws_subnet.private) == 3 && length(aws_nat_gateway.this) == 1
     error_message = "Three AZs with one shared NAT gateway."
+  }
+
+  # Zone names map to different physical zones per account; zone IDs do not.
+  assert {
+    condition = (
+      data.aws_availability_zones.available.exclude_zone_ids == toset(["euw1-az3"]) &&
+      [for s in aws_subnet.public : s.availability_zone_id] == ["euw1-az1", "euw1-az2", "euw1-az3"] &&
+      [for s in aws_subnet.private : s.availability_zone_id] == ["euw1-az1", "euw1-az2", "euw1-az3"] &&
+      output.availability_zone_ids == ["euw1-az1", "euw1-az2", "euw1-az3"]
+    )
+    error_message = "Subnets must be placed by zone ID, from the zones left after exclude_zone_ids."
   }
 
   assert {
@@ -135,6 +147,16 @@ run "edge_weighted_plain_http" {
   assert {
     condition     = aws_lb_target_group.ecs.target_type == "ip" && aws_lb_target_group.eks.target_type == "instance" && aws_lb_target_group.eks.port == 30080
     error_message = "ECS targets are task IPs; EKS targets are nodes on the NodePort."
+  }
+
+  # A replaced target group is created before the old one goes (the listener
+  # still forwards to the old one), so two must be able to exist side by side.
+  assert {
+    condition = (
+      aws_lb_target_group.ecs.name_prefix == "ecs-" && aws_lb_target_group.eks.name_prefix == "eks-" &&
+      aws_lb_target_group.ecs.tags["Name"] == "hello-cluster-ecs" && aws_lb_target_group.eks.tags["Name"] == "hello-cluster-eks"
+    )
+    error_message = "Target groups need generated names (name_prefix) and a Name tag naming the stack."
   }
 
   assert {

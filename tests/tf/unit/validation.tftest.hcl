@@ -6,6 +6,11 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
+# Named cluster admins, so that only the values under test fail.
+variables {
+  eks_admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
+}
+
 run "sizing_and_network_values" {
   command = plan
 
