@@ -175,3 +175,38 @@ run "spot_when_x86" {
     error_message = "Fargate Spot must be weighted by its variable."
   }
 }
+
+run "capacity_provider_changes_update_in_place_and_awslogs_never_blocks" {
+  command = plan
+
+  module {
+    source = "./modules/ecs"
+  }
+
+  assert {
+    condition     = aws_ecs_service.this.force_new_deployment == true
+    error_message = "force_new_deployment must be on: the provider then updates capacity_provider_strategy in place instead of replacing the service."
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].logConfiguration.options["mode"] == "non-blocking" && can(regex("^[0-9]+m$", jsondecode(aws_ecs_task_definition.this.container_definitions)[0].logConfiguration.options["max-buffer-size"]))
+    error_message = "awslogs must run in non-blocking mode with an explicit max-buffer-size, so a CloudWatch Logs outage cannot stall the app."
+  }
+}
+
+# A state of its own: in the runs above the service already exists, and there an
+# apply without an image is fine (the image of its creation is kept).
+run "a_new_service_needs_an_image" {
+  command   = plan
+  state_key = "fresh_service"
+
+  module {
+    source = "./modules/ecs"
+  }
+
+  variables {
+    image = null
+  }
+
+  expect_failures = [aws_ecs_service.this]
+}

@@ -8,13 +8,29 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+# The image the service is created with, kept for the life of the service: later applies
+# pass no image (the deploy flow owns the running revision) and must not change it.
+# An ECS service gets tasks as soon as its scalable target exists: RegisterScalableTarget
+# on an active resource "changes the resource's current capacity to a value that is
+# inside of this range" (Application Auto Scaling API reference, RegisterScalableTarget).
+# So the service may only be created on an image that is already in the registry, and
+# the service below refuses a plan without one.
+resource "terraform_data" "first_image" {
+  input = var.image
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 locals {
+  first_image    = terraform_data.first_image.output
   log_group_name = "/ecs/${var.name}"
   container_name = "hello"
 
   task_definition_json = templatefile(var.task_definition_template, {
     family                 = var.name
-    image                  = var.image
+    image                  = local.first_image != null ? local.first_image : "${var.name}:no-image-pushed"
     container_name         = local.container_name
     cpu                    = var.cpu
     memory                 = var.memory
@@ -207,11 +223,17 @@ resource "aws_ecs_service" "this" {
   cluster         = aws_ecs_cluster.this.id
   task_definition = aws_ecs_task_definition.this.arn
 
-  # Created with no tasks: the registry may not hold an image yet, and a first
-  # rollout of a missing image would fail. The deploy flow pushes the image,
-  # registers a revision and raises the count to at least min_capacity; from
-  # then on the autoscaler owns the count.
+  # Created with no tasks on an image that is already pushed (make deploy_all pushes
+  # before it applies); the scalable target below then raises the count to
+  # min_capacity at once, and from then on the autoscaler owns the count.
   desired_count = 0
+
+  # A change of the capacity-provider strategy is then an in-place update that
+  # starts a new deployment, not a replacement of the service (which would restart
+  # at zero tasks while still getting its share of traffic). Provider docs,
+  # aws_ecs_service: "capacity_provider_strategy ... Updates to this configuration
+  # will take effect next task deployment unless force_new_deployment is enabled."
+  force_new_deployment = true
 
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
@@ -255,13 +277,18 @@ resource "aws_ecs_service" "this" {
     rollback = true
   }
 
-  # The deploy flow registers new revisions and the autoscaler sets the
-  # count; Terraform must not roll either back.
-  lifecycle {
-    ignore_changes = [task_definition, desired_count]
-  }
-
   depends_on = [aws_ecs_cluster_capacity_providers.this, terraform_data.listener_ready]
+
+  lifecycle {
+    # The deploy flow registers new revisions and the autoscaler sets the
+    # count; Terraform must not roll either back.
+    ignore_changes = [task_definition, desired_count]
+
+    precondition {
+      condition     = local.first_image != null
+      error_message = "The ECS service does not exist yet and no pushed image was named: its scalable target would start min_capacity tasks at once on an image that is not in the registry (CannotPullContainerError). Run make deploy_all, which pushes the commit's image first and then applies with image_tag set; or push an image yourself and pass -var image_tag=<its tag>."
+    }
+  }
 }
 
 # ------------------------------------------------------------ autoscaling

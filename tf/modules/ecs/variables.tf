@@ -9,8 +9,9 @@ variable "task_definition_template" {
 }
 
 variable "image" {
-  description = "Image reference Terraform puts in the task definition it registers; the deploy flow registers later revisions with commit tags."
+  description = "Image reference (registry/repository:tag) of a pushed image that the service starts with when it is created. Read only then: later applies may pass null, and the deploy flow registers later revisions. Null when the service does not exist yet refuses the plan."
   type        = string
+  default     = null
 }
 
 variable "repository_arn" {
