@@ -23,8 +23,15 @@ TF_STATE_REGION ?= $(AWS_REGION)
 CI_BACKEND_FILE = $(or $(TF_BACKEND_CONFIG),$(CURDIR)/build/ci-backend.hcl)
 # Where the offline Terraform provider mirror lives (the tests' CLI config points here).
 TF_PLUGIN_MIRROR ?= /opt/tf-plugins
-# Python packages the Terraform and deploy tests use; a hosted runner lacks them.
-CI_PIP_PACKAGES ?= moto[server]==5.2.1 boto3 PyYAML jsonschema requests
+# Python packages the Terraform and deploy tests use; a hosted runner lacks them. Pinned
+# there so that Dependabot (pip) keeps them current.
+CI_PIP_REQUIREMENTS ?= $(CURDIR)/.github/requirements-ci.txt
+# Set by deploy.yml from the repository variable of that name: an OIDC provider the bootstrap
+# apply did not create. Empty lets tf/ create (keep) its own.
+AWS_GITHUB_OIDC_PROVIDER_ARN ?=
+# The sha256 of the saved plan the plan job uploaded; ci-apply refuses any other file.
+PLAN_SHA256 ?=
+CI_TF_VARS = $(TF_VARS) $(if $(AWS_GITHUB_OIDC_PROVIDER_ARN),-var github_existing_provider_arn=$(AWS_GITHUB_OIDC_PROVIDER_ARN))
 
 APT_PACKAGES += yamllint shellcheck
 LINT_TARGETS += lint-workflows
@@ -43,9 +50,10 @@ test-workflows: ## Workflow tests: SHA pins, run steps call real targets, globs,
 	@$(CURDIR)/tests/workflows/run.sh
 
 .PHONY: scan
-scan: ## trivy scan of the built image: fixable HIGH/CRITICAL vulnerabilities or leaked secrets fail
+scan: ## trivy scan of the built image (or SCAN_IMAGE=repo@sha256:... in a registry): fixable HIGH/CRITICAL or leaked secrets fail
 	@command -v $(TRIVY) >/dev/null 2>&1 || { echo "scan: $(TRIVY) not found: install trivy (https://trivy.dev; CI installs it with aquasecurity/setup-trivy)" >&2; exit 1; }
-	@docker image inspect $(SCAN_IMAGE) >/dev/null 2>&1 || { echo "scan: image $(SCAN_IMAGE) not found: build it with make image" >&2; exit 1; }
+	@case "$(SCAN_IMAGE)" in *@sha256:*) ;; *) docker image inspect $(SCAN_IMAGE) >/dev/null 2>&1 \
+	  || { echo "scan: image $(SCAN_IMAGE) not found: build it with make image" >&2; exit 1; };; esac
 	$(TRIVY) image --scanners vuln,secret --ignore-unfixed --severity $(SCAN_SEVERITY) --exit-code 1 --no-progress $(SCAN_IMAGE)
 
 .PHONY: tflint
@@ -58,6 +66,33 @@ tflint: ## TFLint with the AWS ruleset on tf/ and its modules (.github/tflint.hc
 tf_plan_summary: ## make tf_plan, then the plan as Markdown in the GitHub job summary (stdout elsewhere)
 	@$(MAKE) --no-print-directory tf_plan
 	@$(CURDIR)/.github/scripts/tf-plan-summary.sh $(TF_PLAN_FILE) $(CURDIR)/tf
+
+# GitHub job outputs are lines NAME=VALUE in $$GITHUB_OUTPUT; elsewhere they go to stdout.
+CI_OUTPUT = $${GITHUB_OUTPUT:-/dev/stdout}
+
+.PHONY: ci-plan
+ci-plan: ## tf_plan_summary with the pipeline's settings; the plan's sha256 as the job output plan-sha256
+	@$(MAKE) --no-print-directory tf_plan_summary TF_VARS='$(CI_TF_VARS)'
+	@echo "plan-sha256=$$(sha256sum $(TF_PLAN_FILE) | cut -d' ' -f1)" >>"$(CI_OUTPUT)"
+
+# terraform apply of a saved plan stops with "Saved plan is stale" when the state moved: a
+# plan is stale when the latest state snapshot is not "identical to the one saved in the plan
+# file" (HashiCorp, https://discuss.hashicorp.com/t/showing-what-has-changed-on-stale-plan/19728).
+# So the approved plan is never applied over a state that changed after the review.
+.PHONY: ci-apply
+ci-apply: ## Apply exactly the approved saved plan: its sha256 must equal PLAN_SHA256 (from the plan job)
+	@test -n "$(PLAN_SHA256)" || { echo "ci-apply: PLAN_SHA256 is empty: pass the plan job's plan-sha256 output" >&2; exit 1; }
+	@test -f $(TF_PLAN_FILE) || { echo "ci-apply: $(TF_PLAN_FILE) not found: download the plan artifact first" >&2; exit 1; }
+	@actual="$$(sha256sum $(TF_PLAN_FILE) | cut -d' ' -f1)"; test "$$actual" = "$(PLAN_SHA256)" \
+	  || { echo "ci-apply: $(TF_PLAN_FILE) has sha256 $$actual, not the approved $(PLAN_SHA256)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory tf_init
+	@$(MAKE) --no-print-directory tf_deploy
+
+.PHONY: ci-image-repository
+ci-image-repository: ## The ECR repository URL (terraform output) as the job output `repository`
+	@url="$$(terraform -chdir=$(CURDIR)/$(TF_DIR) output -raw ecr_repository_url)" && test -n "$$url" \
+	  || { echo "ci-image-repository: no ecr_repository_url in the Terraform outputs (apply first)" >&2; exit 1; }; \
+	  echo "repository=$$url" >>"$(CI_OUTPUT)"
 
 .PHONY: ci-backend-config
 ci-backend-config: ## Write the S3 backend settings for tf_init (TF_BACKEND_CONFIG) from TF_STATE_BUCKET/KEY/REGION
@@ -84,7 +119,7 @@ tf-mirror: ## Fill the Terraform provider mirror (TF_PLUGIN_MIRROR, /opt/tf-plug
 
 .PHONY: ci-tools
 ci-tools: tf-mirror ## On a hosted CI runner: the provider mirror and the Python test packages (needs network)
-	python3 -m pip install --user --break-system-packages --quiet $(CI_PIP_PACKAGES)
+	python3 -m pip install --user --break-system-packages --quiet --requirement $(CI_PIP_REQUIREMENTS)
 	@bin="$$(python3 -m site --user-base)/bin"; \
 	  if [ -n "$${GITHUB_PATH:-}" ]; then echo "$$bin" >>"$$GITHUB_PATH"; echo "ci-tools: $$bin added to PATH for the next steps"; \
 	  else case ":$$PATH:" in *":$$bin:"*) ;; *) echo "ci-tools: add $$bin to PATH (moto_server lives there)";; esac; fi

@@ -15,7 +15,11 @@ Each check prints one line per problem and exits 1 when it found any, 0 otherwis
   dependabot  every update entry has an interval and points at directories that exist
               and hold a manifest of its ecosystem; the required ecosystems are present
   contract    ci.yml and deploy.yml do what the pipeline promises (lint, test, scanned
-              multi-arch image; PR plan, OIDC deploy of main in `production`, one at a time)
+              multi-arch image; PR plan, OIDC deploy of main in `production`, one at a time;
+              main's saved plan applied as approved; one build, scanned, deployed by digest)
+  pipeline    deploy.yml passes its own TF_VAR_github_* settings wherever Terraform runs,
+              skips the AWS jobs when repository variables are absent, and every job that
+              assumes a role ends before the role's session does
   all         pins, runs, globs, policy and shellcheck
 
 usage: check_workflows.py [--root DIR] CHECK FILE...
@@ -43,7 +47,7 @@ EXPR_RE = re.compile(r"\$\{\{.*?\}\}", re.S)
 SKIP_DIRS = {".git", "node_modules", ".terraform", "build"}
 REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", ">|"}
 SEPARATORS = {"&&", "||", ";", "|", "&", ";;", "(", ")"}
-REQUIRED_ECOSYSTEMS = ("github-actions", "docker", "terraform", "npm")
+REQUIRED_ECOSYSTEMS = ("github-actions", "docker", "terraform", "npm", "pip")
 
 
 class Report:
@@ -183,6 +187,9 @@ def make_targets(root):
         if m:
             if not not_target and "%" not in m.group(1):
                 targets.add(m.group(1))
+            not_target = False
+        elif line[:1] not in ("", "#", "\t", " ") and ":" in line:
+            # Some other rule (.DEFAULT:, .PHONY:): the "Not a target" note was about it.
             not_target = False
     if not targets:
         sys.exit(f"check_workflows: could not read any target from `make -pq -C {root}`:\n{proc.stderr}")
@@ -455,6 +462,7 @@ MANIFESTS = {
                             for f in list_dir(d)),
     "terraform": lambda d: any(f.endswith(".tf") for f in list_dir(d)),
     "npm": lambda d: os.path.isfile(os.path.join(d, "package.json")),
+    "pip": lambda d: any(fnmatch.fnmatch(f, "requirements*.txt") for f in list_dir(d)),
 }
 
 
@@ -580,14 +588,15 @@ def check_contract(_root, paths):
         if event not in triggers:
             report.add("deploy.yml", f"does not run on {event}")
     jobs = dict(iter_jobs(deploy))
-    apply, plan = jobs.get("deploy") or {}, jobs.get("plan") or {}
+    apply, plan, plan_main = jobs.get("deploy") or {}, jobs.get("plan") or {}, jobs.get("plan-main") or {}
     if apply.get("environment") != "production":
         report.add("deploy.yml: job deploy", "is not in the protected `production` environment")
     if apply.get("concurrency") != {"group": "deploy-production", "cancel-in-progress": False}:
         report.add("deploy.yml: job deploy", "concurrency is not {group: deploy-production, cancel-in-progress: false}")
-    if "ci" not in (apply.get("needs") or []) and apply.get("needs") != "ci":
-        report.add("deploy.yml: job deploy", "does not wait for CI")
-    for job_id, job, role in (("deploy", apply, "AWS_DEPLOY_ROLE_ARN"), ("plan", plan, "AWS_PLAN_ROLE_ARN")):
+    if "ci" not in as_list(plan_main.get("needs")):
+        report.add("deploy.yml: job plan-main", "does not wait for CI")
+    for job_id, job, role in (("deploy", apply, "AWS_DEPLOY_ROLE_ARN"), ("plan", plan, "AWS_PLAN_ROLE_ARN"),
+                              ("plan-main", plan_main, "AWS_PLAN_ROLE_ARN")):
         perms = job.get("permissions") or {}
         if perms.get("id-token") != "write" or perms.get("contents") != "read":
             report.add(f"deploy.yml: job {job_id}", "permissions are not {id-token: write, contents: read}")
@@ -595,14 +604,209 @@ def check_contract(_root, paths):
                  if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")]
         if not creds or (creds[0].get("with") or {}).get("role-to-assume") != "${{ vars.%s }}" % role:
             report.add(f"deploy.yml: job {job_id}", f"does not assume vars.{role} through OIDC")
-    if not any(c.endswith("deploy_all") for c in job_commands(apply)):
-        report.add("deploy.yml: job deploy", "does not run `make deploy_all`")
-    if not any(c.endswith("tf_plan_summary") for c in job_commands(plan)):
-        report.add("deploy.yml: job plan", "does not run `make tf_plan_summary`")
+    if not any(c.endswith("ci-plan") for c in job_commands(plan)):
+        report.add("deploy.yml: job plan", "does not run `make ci-plan`")
     if "pull_request" not in str(plan.get("if", "")):
         report.add("deploy.yml: job plan", "does not run on pull requests only")
     if "refs/heads/main" not in str(apply.get("if", "")):
         report.add("deploy.yml: job deploy", "is not limited to main")
+    check_saved_plan(report, plan_main, apply)
+    check_build_once(report, apply)
+    return report.finish(f"{len(paths)} file(s)")
+
+
+def as_list(value):
+    return value if isinstance(value, list) else ([] if value is None else [value])
+
+
+def step_using(job, action):
+    return [step for _, step in iter_steps(job) if str(step.get("uses", "")).startswith(action + "@")]
+
+
+def step_running(job, goal):
+    """Steps whose run block calls `make ... goal ...`."""
+    found = []
+    for _, step in iter_steps(job):
+        for words in split_lines(str(step.get("run", ""))):
+            words = strip_prefix(words)
+            if words[:1] == ["make"] and goal in (make_goals(words[1:])[0] or []):
+                found.append(step)
+                break
+    return found
+
+
+def check_saved_plan(report, plan_main, apply):
+    """Plan before approval: main's plan is uploaded, the approved job applies exactly that file."""
+    where = "deploy.yml: job plan-main"
+    if not step_running(plan_main, "ci-plan"):
+        report.add(where, "does not save a plan with `make ci-plan`")
+    uploads = step_using(plan_main, "actions/upload-artifact")
+    if not uploads or (uploads[0].get("with") or {}).get("path") != "tf/tfplan":
+        report.add(where, "does not upload tf/tfplan as an artifact")
+    elif not uploads[0].get("id") or f"steps.{uploads[0]['id']}.outputs.artifact-id" not in \
+            str((plan_main.get("outputs") or {}).get("artifact-id", "")):
+        report.add(where, "does not expose the uploaded artifact's id as the job output artifact-id")
+    if "steps.plan.outputs.plan-sha256" not in str((plan_main.get("outputs") or {}).get("plan-sha256", "")):
+        report.add(where, "does not expose the plan's sha256 as the job output plan-sha256")
+    where = "deploy.yml: job deploy"
+    if "plan-main" not in as_list(apply.get("needs")):
+        report.add(where, "does not wait for the plan job")
+    downloads = step_using(apply, "actions/download-artifact")
+    if not downloads or (downloads[0].get("with") or {}).get("artifact-ids") != "${{ needs.plan-main.outputs.artifact-id }}":
+        report.add(where, "does not download the plan job's artifact by its id")
+    applies = step_running(apply, "ci-apply")
+    if not applies:
+        report.add(where, "does not apply the saved plan with `make ci-apply`")
+    elif (applies[0].get("env") or {}).get("PLAN_SHA256") != "${{ needs.plan-main.outputs.plan-sha256 }}":
+        report.add(where, "`make ci-apply` does not get PLAN_SHA256 from the plan job")
+    for goal in ("tf_plan", "tf_deploy", "deploy_all", "tf_plan_summary", "ci-plan"):
+        if step_running(apply, goal):
+            report.add(where, f"runs `make {goal}`: it would plan anew instead of applying the approved plan")
+    steps = [step for _, step in iter_steps(apply)]
+    if downloads and applies and steps.index(downloads[0]) > steps.index(applies[0]):
+        report.add(where, "applies before it downloads the approved plan")
+
+
+def check_build_once(report, apply):
+    """Build once, scan it, push by digest with SBOM and provenance, deploy that digest."""
+    where = "deploy.yml: job deploy"
+    builds = step_using(apply, "docker/build-push-action")
+    if not builds:
+        report.add(where, "does not build the image with docker/build-push-action")
+        return
+    build = builds[0]
+    opts = build.get("with") or {}
+    if str(opts.get("push")).lower() != "true":
+        report.add(where, "the build does not push")
+    if not str(opts.get("provenance", "")).startswith("mode=max"):
+        report.add(where, "the build attaches no max-mode provenance")
+    if str(opts.get("sbom")).lower() != "true":
+        report.add(where, "the build attaches no SBOM")
+    if set(str(opts.get("platforms", "")).split(",")) != {"linux/amd64", "linux/arm64"}:
+        report.add(where, "the build is not linux/amd64 and linux/arm64")
+    digest = "steps.%s.outputs.digest" % build.get("id")
+    steps = [step for _, step in iter_steps(apply)]
+    scans, deploys = step_running(apply, "scan"), step_running(apply, "deploy")
+    if not scans or digest not in str((scans[0].get("env") or {}).get("IMAGE_REF", "")):
+        report.add(where, "does not scan the pushed digest (make scan SCAN_IMAGE=repo@digest)")
+    if not deploys or "IMAGE_DIGEST" not in str(deploys[0].get("run")) \
+            or (deploys[0].get("env") or {}).get("IMAGE_DIGEST") != "${{ %s }}" % digest:
+        report.add(where, "does not deploy the built digest (make deploy IMAGE_DIGEST=...)")
+    if scans and deploys and steps.index(scans[0]) > steps.index(deploys[0]):
+        report.add(where, "deploys before it scans")
+    if builds and deploys and steps.index(build) > steps.index(deploys[0]):
+        report.add(where, "deploys before it builds")
+
+
+
+# ---------------------------------------------------------------- pipeline
+
+# The settings every Terraform plan or apply of the pipeline passes, so that the plan keeps
+# the OIDC provider and the roles the pipeline itself runs as.
+PIPELINE_TF_VARS = {
+    "TF_VAR_github_oidc_enabled": "true",
+    "TF_VAR_github_repository": "${{ github.repository }}",
+    "TF_VAR_github_branch": "main",
+}
+SETTINGS_SCRIPT = ".github/scripts/deploy-settings.sh"
+# configure-aws-credentials: "role-duration-seconds ... Defaults to 1 hour (3600 seconds)"
+# (aws-actions/configure-aws-credentials README, inputs table).
+DEFAULT_ROLE_SECONDS = 3600
+
+
+def effective_env(doc, job, step):
+    env = dict(doc.get("env") or {})
+    env.update(job.get("env") or {})
+    env.update(step.get("env") or {})
+    return {k: str(v) for k, v in env.items()}
+
+
+def module_default(root, variable):
+    """The default of a variable of tf/modules/github-oidc (a number), or None."""
+    path = os.path.join(root, "tf", "modules", "github-oidc", "variables.tf")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    m = re.search(r'variable\s+"%s"\s*\{.*?\n\s*default\s*=\s*(\d+)' % re.escape(variable), text, re.S)
+    return int(m.group(1)) if m else None
+
+
+def check_pipeline(root, paths):
+    """deploy.yml passes the pipeline's own Terraform settings wherever it plans or applies,
+    skips the AWS jobs when the repository variables are absent, and no job outlives its
+    role session."""
+    report = Report("pipeline")
+    by_name = {os.path.basename(p): load_yaml(p) for p in paths}
+    deploy = by_name.get("deploy.yml")
+    if deploy is None:
+        report.add("workflows", "deploy.yml is needed")
+        return report.finish(f"{len(paths)} file(s)")
+    jobs = dict(iter_jobs(deploy))
+    environment = (jobs.get("deploy") or {}).get("environment")
+
+    # Item: the pipeline's settings in every job that runs Terraform.
+    wanted = dict(PIPELINE_TF_VARS, TF_VAR_github_environment=str(environment))
+    tf_jobs = 0
+    for job_id, job in jobs.items():
+        for _, step in iter_steps(job):
+            if not (step_running(job, "ci-plan") or step_running(job, "ci-apply")) or \
+                    step not in step_running(job, "ci-plan") + step_running(job, "ci-apply"):
+                continue
+            tf_jobs += 1
+            env = effective_env(deploy, job, step)
+            for key, value in wanted.items():
+                if env.get(key) != value:
+                    report.add(f"deploy.yml: job {job_id}", f"runs Terraform without {key}={value} "
+                                                            f"(has {env.get(key)!r}): the plan would drop the pipeline's own role")
+    if tf_jobs < 3:
+        report.add("deploy.yml", f"only {tf_jobs} step(s) plan or apply; expected the PR plan, main's plan and the apply")
+
+    # Item: skip with a notice when the repository variables are absent.
+    settings = jobs.get("settings") or {}
+    runs = [str(step.get("run", "")).strip() for _, step in iter_steps(settings)]
+    if SETTINGS_SCRIPT not in runs:
+        report.add("deploy.yml: job settings", f"does not run {SETTINGS_SCRIPT}")
+    else:
+        step = [st for _, st in iter_steps(settings) if str(st.get("run", "")).strip() == SETTINGS_SCRIPT][0]
+        env = effective_env(deploy, settings, step)
+        for var in ("AWS_REGION", "AWS_PLAN_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "TF_STATE_BUCKET"):
+            if env.get(var) != "${{ vars.%s }}" % var:
+                report.add("deploy.yml: job settings", f"does not pass the repository variable {var} to the script")
+        outputs = settings.get("outputs") or {}
+        for name in ("plan", "deploy"):
+            if f"steps.{step.get('id')}.outputs.{name}" not in str(outputs.get(name, "")):
+                report.add("deploy.yml: job settings", f"does not expose the script's `{name}` output")
+    for job_id, output in (("plan", "plan"), ("plan-main", "deploy"), ("deploy", "deploy")):
+        job = jobs.get(job_id) or {}
+        condition = re.sub(r"\s+", " ", str(job.get("if", "")))
+        if "settings" not in as_list(job.get("needs")) or \
+                f"needs.settings.outputs.{output} == 'true'" not in condition:
+            report.add(f"deploy.yml: job {job_id}", f"is not skipped when the repository variables are absent "
+                                                    f"(needs: settings; if: ... needs.settings.outputs.{output} == 'true')")
+        elif "||" in condition:
+            report.add(f"deploy.yml: job {job_id}", "`||` in its condition can bypass the settings check")
+
+    # Item: the role session outlasts the job.
+    deploy_max = module_default(root, "deploy_max_session_seconds")
+    if deploy_max is None:
+        report.add("tf/modules/github-oidc", "no numeric default for deploy_max_session_seconds")
+    for path in paths:
+        doc = load_yaml(path)
+        for job_id, job in iter_jobs(doc):
+            for _, step in iter_steps(job):
+                if not str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
+                    continue
+                opts = step.get("with") or {}
+                seconds = int(opts.get("role-duration-seconds", DEFAULT_ROLE_SECONDS))
+                minutes = job.get("timeout-minutes")
+                where = f"{os.path.basename(path)}: job {job_id}"
+                if not isinstance(minutes, int) or minutes * 60 >= seconds:
+                    report.add(where, f"timeout-minutes {minutes} does not stay below the {seconds} s role session")
+                ceiling = deploy_max if "AWS_DEPLOY_ROLE_ARN" in str(opts.get("role-to-assume")) else DEFAULT_ROLE_SECONDS
+                if ceiling is not None and seconds > ceiling:
+                    report.add(where, f"asks for a {seconds} s session; the role allows {ceiling} s")
     return report.finish(f"{len(paths)} file(s)")
 
 
@@ -616,6 +820,7 @@ CHECKS = {
     "shellcheck": check_shellcheck,
     "dependabot": check_dependabot,
     "contract": check_contract,
+    "pipeline": check_pipeline,
 }
 
 

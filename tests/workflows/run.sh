@@ -67,6 +67,8 @@ expect_ok "dependabot covers actions, docker, terraform, npm in real directories
 expect_ok "yamllint accepts the workflows (the \`on:\` key included)" yamllint -c "$ROOT/.yamllint.yaml" "$ROOT/.github"
 
 expect_ok "ci.yml and deploy.yml keep the pipeline's promises (contract)" check contract "${WORKFLOWS[@]}"
+expect_ok "deploy.yml: own TF_VAR_github_* settings, skips without variables, sessions outlast jobs" \
+  check pipeline "${WORKFLOWS[@]}"
 
 pins_documented() {
   local sha missing=0
@@ -125,6 +127,80 @@ expect_fail "deploys that may cancel each other" "cancel-in-progress: false}" \
 expect_fail "an image job without the trivy scan" "no step runs \`make scan\`" \
   check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
 
+# mutate NAME SED-SCRIPT: a copy of the real workflows with deploy.yml changed by SED-SCRIPT.
+mutate() {
+  mkdir -p "$TMP/$1"
+  cp "$ROOT/.github/workflows/ci.yml" "$TMP/$1/ci.yml"
+  sed -e "$2" "$ROOT/.github/workflows/deploy.yml" >"$TMP/$1/deploy.yml"
+  cmp -s "$ROOT/.github/workflows/deploy.yml" "$TMP/$1/deploy.yml" && { echo "mutation $1 changed nothing" >&2; return 1; }
+  return 0
+}
+mutated() { local name="$1"; shift; check "$@" "$TMP/$name/ci.yml" "$TMP/$name/deploy.yml"; }
+
+mutate no-oidc-vars '/^  TF_VAR_github_oidc_enabled: "true"$/d'
+expect_fail "a plan without TF_VAR_github_oidc_enabled (it would destroy the pipeline's role)" \
+  "runs Terraform without TF_VAR_github_oidc_enabled=true" mutated no-oidc-vars pipeline
+mutate other-environment 's/^  TF_VAR_github_environment: production$/  TF_VAR_github_environment: staging/'
+expect_fail "a plan naming another environment than the deploy job's" \
+  "runs Terraform without TF_VAR_github_environment=production" mutated other-environment pipeline
+mutate ungated-deploy "s/ *&& needs.settings.outputs.deploy == 'true'//"
+expect_fail "a deploy that runs without the repository variables" \
+  "job deploy: is not skipped when the repository variables are absent" mutated ungated-deploy pipeline
+mutate bypassed-plan "s/&& needs.settings.outputs.plan == 'true'/|| needs.settings.outputs.plan == 'true'/"
+expect_fail "a plan whose condition can bypass the settings with ||" \
+  "can bypass the settings check" mutated bypassed-plan pipeline
+mutate long-deploy 's/^    timeout-minutes: 110$/    timeout-minutes: 130/'
+expect_fail "a deploy job that outlives its two-hour role session" \
+  "timeout-minutes 130 does not stay below the 7200 s role session" mutated long-deploy pipeline
+mutate greedy-session 's/role-duration-seconds: 7200/role-duration-seconds: 9000/'
+expect_fail "a session longer than the deploy role allows" \
+  "asks for a 9000 s session; the role allows 7200 s" mutated greedy-session pipeline
+mutate replan 's/run: make ci-backend-config ci-apply$/run: make ci-backend-config deploy_all/'
+expect_fail "a deploy that plans anew instead of applying the approved plan" \
+  "does not apply the saved plan with \`make ci-apply\`" mutated replan contract
+mutate any-artifact 's/artifact-ids: .*/name: tfplan/'
+expect_fail "a deploy that downloads a plan by name rather than the plan job's artifact" \
+  "does not download the plan job's artifact by its id" mutated any-artifact contract
+mutate unhashed 's/PLAN_SHA256: .*/PLAN_SHA256: ""/'
+expect_fail "an apply that does not check the plan's sha256" \
+  "\`make ci-apply\` does not get PLAN_SHA256 from the plan job" mutated unhashed contract
+mutate no-provenance 's/provenance: mode=max/provenance: false/'
+expect_fail "a pushed image without provenance" "no max-mode provenance" mutated no-provenance contract
+# shellcheck disable=SC2016 # a workflow expression, not a shell one
+mutate rebuilt 's/IMAGE_DIGEST: \${{ steps.build.outputs.digest }}/IMAGE_DIGEST: ""/'
+expect_fail "a deploy that does not deploy the built digest" \
+  "does not deploy the built digest" mutated rebuilt contract
+
+# The settings script: a fork or fresh copy (no variables) skips with notices, exit 0.
+settings() {
+  env -i PATH="$PATH" GITHUB_OUTPUT="$TMP/settings.out" "$@" "$ROOT/.github/scripts/deploy-settings.sh" >"$TMP/settings.log"
+}
+settings_none() {
+  : >"$TMP/settings.out"
+  settings || return 1
+  cat "$TMP/settings.log" "$TMP/settings.out"
+  grep -qx 'plan=false' "$TMP/settings.out" && grep -qx 'deploy=false' "$TMP/settings.out" &&
+    grep -q '^::notice title=Deploy to production skipped::repository variable(s) AWS_REGION AWS_PLAN_ROLE_ARN AWS_DEPLOY_ROLE_ARN TF_STATE_BUCKET not set' "$TMP/settings.log"
+}
+expect_ok "settings: without repository variables both AWS jobs are skipped with a notice, exit 0" settings_none
+settings_plan_only() {
+  : >"$TMP/settings.out"
+  settings AWS_REGION=eu-west-1 AWS_PLAN_ROLE_ARN=arn:aws:iam::1:role/p TF_STATE_BUCKET=b || return 1
+  cat "$TMP/settings.log" "$TMP/settings.out"
+  grep -qx 'plan=true' "$TMP/settings.out" && grep -qx 'deploy=false' "$TMP/settings.out" &&
+    grep -q 'repository variable(s) AWS_DEPLOY_ROLE_ARN not set' "$TMP/settings.log"
+}
+expect_ok "settings: plan variables alone allow the plan and skip the deploy, naming what is missing" settings_plan_only
+settings_all() {
+  : >"$TMP/settings.out"
+  settings AWS_REGION=eu-west-1 AWS_PLAN_ROLE_ARN=p AWS_DEPLOY_ROLE_ARN=d TF_STATE_BUCKET=b || return 1
+  cat "$TMP/settings.log" "$TMP/settings.out"
+  grep -qx 'plan=true' "$TMP/settings.out" && grep -qx 'deploy=true' "$TMP/settings.out" && ! grep -q '::notice' "$TMP/settings.log"
+}
+expect_ok "settings: every variable set allows both jobs without a notice" settings_all
+expect_fail "settings: an argument is refused" "usage: deploy-settings.sh" \
+  "$ROOT/.github/scripts/deploy-settings.sh" extra
+
 printf 'on: push\non: pull_request\nkey: value   \n' >"$TMP/broken.yaml"
 expect_fail "yamllint rejects duplicate keys and trailing spaces" "duplication of key" \
   yamllint -c "$ROOT/.yamllint.yaml" "$TMP/broken.yaml"
@@ -154,6 +230,35 @@ summary_ok() {
 expect_ok "the plan summary carries the Plan: line and the full plan" summary_ok
 expect_fail "the plan summary fails clearly without a plan" "run make tf_plan first" \
   env TERRAFORM="$TMP/bin/terraform" "$ROOT/.github/scripts/tf-plan-summary.sh" "$TMP/tf/no-such-plan"
+
+# ci-apply refuses anything but the approved plan, before it touches Terraform or AWS.
+printf 'approved plan\n' >"$TMP/tf/approved.tfplan"
+approved_sha="$(sha256sum "$TMP/tf/approved.tfplan" | cut -d' ' -f1)"
+ci_apply() { make --no-print-directory -C "$ROOT" ci-apply TF_PLAN_FILE="$TMP/tf/approved.tfplan" "$@"; }
+expect_fail "ci-apply refuses a plan whose sha256 is not the approved one" "not the approved $(printf '0%.0s' {1..64})" \
+  ci_apply PLAN_SHA256="$(printf '0%.0s' {1..64})"
+expect_fail "ci-apply refuses to run without the approved sha256" "PLAN_SHA256 is empty" ci_apply PLAN_SHA256=
+expect_fail "ci-apply refuses a missing plan file (it would plan anew)" "download the plan artifact first" \
+  make --no-print-directory -C "$ROOT" ci-apply TF_PLAN_FILE="$TMP/tf/absent.tfplan" PLAN_SHA256="$approved_sha"
+
+# make scan of a pushed digest goes to trivy without a local image (a stand-in records it).
+printf '#!/usr/bin/env bash\nprintf "%%s\\n" "$*" >"%s/trivy.args"\n' "$TMP" >"$TMP/bin/trivy"
+chmod +x "$TMP/bin/trivy"
+scan_remote() {
+  local ref
+  ref="123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster@sha256:$(printf 'a%.0s' {1..64})"
+  make --no-print-directory -C "$ROOT" scan TRIVY="$TMP/bin/trivy" SCAN_IMAGE="$ref" || return 1
+  grep -qF -- "--exit-code 1" "$TMP/trivy.args" && grep -qF -- "$ref" "$TMP/trivy.args"
+}
+expect_ok "make scan SCAN_IMAGE=repo@sha256:... scans the registry image (no local image needed)" scan_remote
+
+pip_pinned() {
+  local loose
+  loose="$(grep -vE '^[[:space:]]*(#|$)' "$ROOT/.github/requirements-ci.txt" | grep -vE '^[A-Za-z0-9_.-]+(\[[a-z,]+\])?==[0-9][0-9A-Za-z.]*$' || true)"
+  [[ -z "$loose" ]] || { echo "not pinned exactly: $loose"; return 1; }
+  grep -q 'requirements-ci.txt' "$ROOT/mk/ci.mk"
+}
+expect_ok "CI's pip packages are pinned exactly and make ci-tools installs that file" pip_pinned
 
 echo "$passed passed, $failed failed"
 (( failed == 0 ))

@@ -6,9 +6,10 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
-# Named cluster admins, so that only the values under test fail.
+# Named cluster admins and a pushed image, so that only the values under test fail.
 variables {
   eks_admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
+  image_tag                = "bootstrap"
 }
 
 run "sizing_and_network_values" {
@@ -74,6 +75,54 @@ run "all_traffic_to_a_side_that_is_off" {
   expect_failures = [var.ecs_traffic_percent]
 }
 
+# Values AWS itself refuses, caught at plan.
+run "names_zones_and_weights_aws_refuses" {
+  command = plan
+
+  variables {
+    name               = "internal-demo" # CreateLoadBalancer refuses names starting internal-
+    ecs_fargate_weight = 0               # with the Spot weight 0 too: no capacity provider may run a task
+    exclude_zone_ids   = ["us-east-1c"]  # a zone name, not a zone ID
+  }
+
+  expect_failures = [
+    var.name,
+    var.ecs_fargate_spot_weight,
+    var.exclude_zone_ids,
+  ]
+}
+
+# A version past EKS standard support only warns (a failing check), at plan.
+run "version_past_standard_support_warns" {
+  command = plan
+
+  variables {
+    eks_kubernetes_version = "1.33"
+  }
+
+  expect_failures = [check.eks_version_in_standard_support]
+}
+
+run "version_missing_from_the_calendar_warns" {
+  command = plan
+
+  variables {
+    eks_kubernetes_version = "1.99"
+  }
+
+  expect_failures = [check.eks_version_in_standard_support]
+}
+
+run "no_cluster_admin_warns" {
+  command = plan
+
+  variables {
+    eks_admin_principal_arns = []
+  }
+
+  expect_failures = [check.eks_has_an_admin]
+}
+
 run "good_values_pass" {
   command = plan
 
@@ -82,7 +131,7 @@ run "good_values_pass" {
     ecs_cpu                 = 512
     ecs_memory              = 2048
     az_count                = 3
-    eks_kubernetes_version  = "1.32"
+    eks_kubernetes_version  = "1.35"
     image_architecture      = "amd64"
     eks_node_instance_types = ["m7i.large", "c7i.large"]
     ecs_fargate_spot_weight = 1

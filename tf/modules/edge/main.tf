@@ -66,7 +66,8 @@ resource "aws_lb" "this" {
 }
 
 resource "aws_lb_target_group" "ecs" {
-  name                 = "${var.name}-ecs"
+  # A generated name (see the lifecycle below); the Name tag says whose it is.
+  name_prefix          = "ecs-"
   vpc_id               = var.vpc_id
   target_type          = "ip"
   protocol             = "HTTP"
@@ -83,10 +84,24 @@ resource "aws_lb_target_group" "ecs" {
     healthy_threshold   = 2
     unhealthy_threshold = 2
   }
+
+  tags = { Name = "${var.name}-ecs" }
+
+  # A change that replaces the target group (port, protocol, target type)
+  # must create the new one and move the listener to it before the old one
+  # goes: ELB refuses to delete a target group an action still forwards to.
+  # DeleteTargetGroup: "You can delete a target group if it is not referenced
+  # by any actions." Errors: "ResourceInUse - A specified resource is in use."
+  # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTargetGroup.html
+  # Two target groups cannot share a name, hence name_prefix (as terraform-aws-alb does).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_lb_target_group" "eks" {
-  name                 = "${var.name}-eks"
+  # A generated name (see the lifecycle below); the Name tag says whose it is.
+  name_prefix          = "eks-"
   vpc_id               = var.vpc_id
   target_type          = "instance"
   protocol             = "HTTP"
@@ -102,6 +117,19 @@ resource "aws_lb_target_group" "eks" {
     timeout             = 5
     healthy_threshold   = 2
     unhealthy_threshold = 2
+  }
+
+  tags = { Name = "${var.name}-eks" }
+
+  # A change that replaces the target group (port, protocol, target type)
+  # must create the new one and move the listener to it before the old one
+  # goes: ELB refuses to delete a target group an action still forwards to.
+  # DeleteTargetGroup: "You can delete a target group if it is not referenced
+  # by any actions." Errors: "ResourceInUse - A specified resource is in use."
+  # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTargetGroup.html
+  # Two target groups cannot share a name, hence name_prefix (as terraform-aws-alb does).
+  lifecycle {
+    create_before_destroy = true
   }
 }
 

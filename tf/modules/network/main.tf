@@ -1,8 +1,16 @@
 # One VPC shared by the EKS and the ECS side: public subnets hold the ALB and
 # the NAT gateways, private subnets hold the nodes and the Fargate tasks.
 
+# Zones are chosen by zone ID: a zone name such as us-east-1a maps to a
+# different physical zone in every account, the ID does not. Some zone IDs
+# cannot hold an EKS control plane ("At least one of your specified cluster
+# subnets is in an Availability Zone that does not support Amazon EKS.",
+# UnsupportedAvailabilityZoneException, EKS API Reference:
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html),
+# so exclude_zone_ids keeps them out of the list.
 data "aws_availability_zones" "available" {
-  state = "available"
+  state            = "available"
+  exclude_zone_ids = var.exclude_zone_ids
 
   filter {
     name   = "opt-in-status"
@@ -11,7 +19,8 @@ data "aws_availability_zones" "available" {
 }
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  azs    = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  az_ids = slice(data.aws_availability_zones.available.zone_ids, 0, var.az_count)
 
   # /20 (or the VPC size + 4 bits) per subnet: public ones first, private ones after.
   public_cidrs  = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 4, i)]
@@ -49,9 +58,9 @@ resource "aws_internet_gateway" "this" {
 resource "aws_subnet" "public" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = local.public_cidrs[count.index]
-  availability_zone = local.azs[count.index]
+  vpc_id               = aws_vpc.this.id
+  cidr_block           = local.public_cidrs[count.index]
+  availability_zone_id = local.az_ids[count.index]
 
   # Only the load balancer and NAT gateways live here, with their own addresses.
   map_public_ip_on_launch = false
@@ -65,9 +74,9 @@ resource "aws_subnet" "public" {
 resource "aws_subnet" "private" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = local.private_cidrs[count.index]
-  availability_zone = local.azs[count.index]
+  vpc_id               = aws_vpc.this.id
+  cidr_block           = local.private_cidrs[count.index]
+  availability_zone_id = local.az_ids[count.index]
 
   tags = merge(local.cluster_tag, {
     Name                              = "${var.name}-private-${local.azs[count.index]}"

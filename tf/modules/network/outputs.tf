@@ -14,8 +14,20 @@ output "availability_zones" {
 }
 
 output "public_subnet_ids" {
-  description = "IDs of the public subnets (ALB, NAT gateways), one per AZ."
+  description = "IDs of the public subnets (ALB, NAT gateways), one per AZ; known only once they route to the internet gateway."
   value       = aws_subnet.public[*].id
+
+  # An internet-facing load balancer in a VPC without an internet gateway is
+  # refused with InvalidSubnet, which the Elastic Load Balancing API Reference
+  # documents as "The specified VPC has no associated Internet gateway."
+  # (AttachLoadBalancerToSubnets, https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_AttachLoadBalancerToSubnets.html).
+  # Whatever takes these subnets therefore waits for the gateway and the route.
+  depends_on = [aws_route.public_internet, aws_route_table_association.public]
+}
+
+output "availability_zone_ids" {
+  description = "Zone IDs of the availability zones the subnets are spread over."
+  value       = local.az_ids
 }
 
 output "private_subnet_ids" {

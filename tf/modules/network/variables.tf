@@ -43,3 +43,14 @@ variable "eks_cluster_name" {
   type        = string
   default     = null
 }
+
+variable "exclude_zone_ids" {
+  description = "Availability zone IDs never used (for example those where EKS cannot place a control plane)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.exclude_zone_ids : can(regex("^[a-z]+[0-9]+-az[0-9]+$", id))])
+    error_message = "exclude_zone_ids must hold zone IDs such as use1-az3 (not zone names such as us-east-1a)."
+  }
+}
