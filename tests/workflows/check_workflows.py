@@ -709,6 +709,8 @@ PIPELINE_TF_VARS = {
     "TF_VAR_github_branch": "main",
 }
 SETTINGS_SCRIPT = ".github/scripts/deploy-settings.sh"
+# Make goals that run terraform plan or apply on the account.
+TERRAFORM_GOALS = ("ci-plan", "ci-apply", "tf_plan", "tf_plan_summary", "tf_deploy", "deploy_all", "tf_destroy")
 # configure-aws-credentials: "role-duration-seconds ... Defaults to 1 hour (3600 seconds)"
 # (aws-actions/configure-aws-credentials README, inputs table).
 DEFAULT_ROLE_SECONDS = 3600
@@ -750,9 +752,9 @@ def check_pipeline(root, paths):
     wanted = dict(PIPELINE_TF_VARS, TF_VAR_github_environment=str(environment))
     tf_jobs = 0
     for job_id, job in jobs.items():
+        terraform_steps = [st for goal in TERRAFORM_GOALS for st in step_running(job, goal)]
         for _, step in iter_steps(job):
-            if not (step_running(job, "ci-plan") or step_running(job, "ci-apply")) or \
-                    step not in step_running(job, "ci-plan") + step_running(job, "ci-apply"):
+            if not any(step is st for st in terraform_steps):
                 continue
             tf_jobs += 1
             env = effective_env(deploy, job, step)

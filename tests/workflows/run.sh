@@ -79,6 +79,17 @@ pins_documented() {
 }
 expect_ok "every pinned SHA is in the verification table (README.md)" pins_documented
 
+tools_documented() {
+  local tool version
+  for tool in TFLINT TRIVY; do
+    version="$(sed -n "s/^  ${tool}_VERSION: *//p" "$ROOT/.github/workflows/ci.yml")"
+    [[ -n "$version" ]] || { echo "ci.yml sets no ${tool}_VERSION"; return 1; }
+    grep -qE "^\| [^|]*\(\`${tool}_VERSION\`[^|]*\| ${version} \|" "$HERE/README.md" \
+      || { echo "${tool}_VERSION ${version} has no row in the tools table of README.md (a release checked to exist)"; return 1; }
+  done
+}
+expect_ok "the TFLint and trivy versions ci.yml installs are in the verified tools table" tools_documented
+
 registered() {
   local db
   db="$(make --no-print-directory -pq -C "$ROOT" 2>/dev/null || true)"
