@@ -48,8 +48,9 @@ test-integration: build ## HTTP contract tests against real nginx + responder on
 	python3 tests/integration/cgroup_workers.py --binary $(BUILD_DIR)/hello
 
 .PHONY: test-fault
-test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, nginx death
+test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, nginx death, hostile FastCGI peers
 	python3 tests/integration/faults.py --binary $(BUILD_DIR)/hello
+	python3 tests/integration/fastcgi_peers.py --binary $(BUILD_DIR)/hello
 
 .PHONY: test-sanitize
 test-sanitize: $(BUILD_DIR)/san/hello $(addprefix $(BUILD_DIR)/san/,$(UNIT_TESTS)) ## Unit + integration tests under ASan and UBSan
@@ -62,15 +63,22 @@ test-valgrind: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Unit tests under valg
 	@for t in $^; do echo "== valgrind $$t"; CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
 	  --errors-for-leak-kinds=all --show-leak-kinds=all $$t; done
 
-.PHONY: fuzz
-fuzz: ## libFuzzer over the request handler (FUZZ_SECONDS ?= 600; needs clang and its fuzzer runtime)
-	@command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
-	@mkdir -p $(BUILD_DIR)/fuzz-corpus
+# $(call fuzz_target,name,seed directory): builds and runs fcgi-app/fuzz/fuzz_<name>.c.
+define fuzz_target
+	@mkdir -p $(BUILD_DIR)/fuzz-corpus-$(1)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ifcgi-app/src \
-	  fcgi-app/fuzz/fuzz_handler.c $(filter-out fcgi-app/src/worker.c fcgi-app/src/master.c,$(APP_SRC)) \
-	  -o $(BUILD_DIR)/fuzz_handler
-	$(BUILD_DIR)/fuzz_handler -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 -artifact_prefix=$(BUILD_DIR)/ \
-	  $(BUILD_DIR)/fuzz-corpus fcgi-app/fuzz/seeds
+	  fcgi-app/fuzz/fuzz_$(1).c $(filter-out fcgi-app/src/worker.c fcgi-app/src/master.c,$(APP_SRC)) \
+	  -o $(BUILD_DIR)/fuzz_$(1)
+	$(BUILD_DIR)/fuzz_$(1) -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 \
+	  -artifact_prefix=$(BUILD_DIR)/fuzz-$(1)- $(BUILD_DIR)/fuzz-corpus-$(1) $(2)
+endef
+
+.PHONY: fuzz
+fuzz: ## libFuzzer over the request handler, then the FastCGI pre-parser (FUZZ_SECONDS ?= 600 each; needs clang and its fuzzer runtime)
+	@command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	@mkdir -p $(BUILD_DIR)
+	$(call fuzz_target,handler,fcgi-app/fuzz/seeds)
+	$(call fuzz_target,fcgiscan,fcgi-app/fuzz/seeds-fcgiscan)
 
 .PHONY: lint-c
 lint-c: ## Static checks of the C sources (cppcheck when installed, and the -Werror build)

@@ -77,6 +77,7 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
     cfg->nginx_workers = cpus;
     cfg->grace_seconds = 20;
     cfg->shutdown_delay_seconds = 0;
+    cfg->fastcgi_deadline_ms = 1000;
     cfg->log_level = HELLO_LOG_INFO;
     strcpy(cfg->runtime_dir, "/tmp");
     strcpy(cfg->nginx_bin, "/usr/sbin/nginx");
@@ -97,6 +98,7 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
                  cfg->shutdown_delay_seconds, cfg->grace_seconds);
         return -1;
     }
+    if (int_var(get, "FASTCGI_DEADLINE_MS", 10, 60000, &cfg->fastcgi_deadline_ms, err, err_size) < 0) return -1;
     s = get("LOG_LEVEL");
     if (s != NULL && hello_log_level_parse(s, &cfg->log_level) < 0) {
         snprintf(err, err_size, "LOG_LEVEL must be one of debug, info, warn, error, got \"%.40s\"", s);

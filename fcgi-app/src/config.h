@@ -18,6 +18,7 @@ typedef struct {
     int nginx_workers;                  /* NGINX_WORKERS, default: the CPU limit too */
     int grace_seconds;                  /* GRACE_SECONDS, default 20 */
     int shutdown_delay_seconds;         /* SHUTDOWN_DELAY_SECONDS, default 0 */
+    int fastcgi_deadline_ms;            /* FASTCGI_DEADLINE_MS, default 1000: a request's bytes, all of them */
     hello_log_level log_level;          /* LOG_LEVEL, default info */
     char runtime_dir[HELLO_RUNTIME_DIR_MAX]; /* RUNTIME_DIR, default /tmp */
     char nginx_bin[PATH_MAX];           /* NGINX_BIN, default /usr/sbin/nginx */

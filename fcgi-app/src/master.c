@@ -141,7 +141,7 @@ static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, si
 {
     char port[16], metrics_port[16], nginx_workers[16], err[256], sock[128];
     char *upstream = NULL, *conf = NULL;
-    size_t upstream_size = (size_t)app->cfg.workers * 160 + 1, used = 0;
+    size_t upstream_size = (size_t)app->cfg.workers * 2 * 160 + 1, used = 0;
     int fd = -1, rc = -1;
     long n;
 
@@ -149,10 +149,22 @@ static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, si
     conf = malloc(NGINX_CONF_MAX);
     if (upstream == NULL || conf == NULL) goto fail;
     upstream[0] = '\0';
-    for (int i = 0; i < app->cfg.workers; i++) {
-        socket_path(app, i, sock, sizeof sock);
-        used += (size_t)snprintf(upstream + used, upstream_size - used, "%sserver unix:%s max_fails=0;\n",
-                                 i == 0 ? "" : "        ", sock);
+    /* nginx, ngx_http_upstream_module, server: "max_fails=number sets the number of unsuccessful
+     * attempts to communicate with the server that should happen in the duration set by the
+     * fail_timeout parameter to consider the server unavailable for a duration also set by the
+     * fail_timeout parameter" (what counts: fastcgi_next_upstream in the template). One error or
+     * timeout (a dead or hung worker) takes a worker out for 2 s, as long as fastcgi_read_timeout.
+     * A worker killed twice in a row, or all of them at once, would leave no live server for those
+     * 2 s ("no live upstreams", 502) although the master restarts them in 100 ms; "backup: marks
+     * the server as a backup server. It will be passed requests when the primary servers are
+     * unavailable." So every socket is listed a second time as a backup that is never taken out. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < app->cfg.workers; i++) {
+            socket_path(app, i, sock, sizeof sock);
+            used += (size_t)snprintf(upstream + used, upstream_size - used, "%sserver unix:%s %s;\n",
+                                     used == 0 ? "" : "        ", sock,
+                                     pass == 0 ? "max_fails=1 fail_timeout=2s" : "backup max_fails=0");
+        }
     }
     snprintf(port, sizeof port, "%d", app->cfg.port);
     snprintf(metrics_port, sizeof metrics_port, "%d", app->cfg.metrics_port);

@@ -11,18 +11,25 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fcgiscan.h"
 #include "handler.h"
 #include "reqid.h"
 
 #define MAX_EVENTS 64
 #define OUT_BUF_SIZE (64 * 1024)
 #define STDIN_DRAIN_LIMIT (64 * 1024)
+/* An idle connection between requests is closed after this long: longer than nginx's upstream
+ * keepalive_timeout (60 s in nginx.conf.template), so nginx always closes its cached connections
+ * first and never sends a request on one this side is closing. */
+#define IDLE_TIMEOUT_MS 65000
 
 typedef struct conn {
     FCGX_Request req;
+    long long deadline_ms;  /* closed when still open at this time */
     struct conn *prev, *next;
 } conn;
 
@@ -33,9 +40,11 @@ typedef struct {
     int signal_fd;
     int listen_fd;
     int accept_paused;      /* out of file descriptors: listen socket taken out of epoll */
-    conn *conns;            /* open connections, for cleanup */
+    conn *conns;            /* open connections, for cleanup and deadlines */
+    long long next_sweep_ms; /* the earliest deadline of any connection (may be earlier than it) */
     char *metrics_buf;
     char *out_buf;
+    unsigned char *peek_buf; /* HELLO_FCGI_REQUEST_MAX bytes: what waits on a connection */
     hello_reqid_gen ids;    /* fresh request ids, seeded in this process */
 } worker;
 
@@ -48,6 +57,11 @@ static uint64_t now_us(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static long long now_ms(void)
+{
+    return (long long)(now_us() / 1000u);
 }
 
 static void set_title(hello_app *app, int index)
@@ -95,6 +109,22 @@ static void conn_close(worker *w, conn *c)
     }
 }
 
+static void set_deadline(worker *w, conn *c, long long deadline_ms)
+{
+    c->deadline_ms = deadline_ms;
+    if (deadline_ms < w->next_sweep_ms) w->next_sweep_ms = deadline_ms;
+}
+
+/* A peer that stops reading must not hold the worker in libfcgi's blocking write (or read, should
+ * a complete request ever leave libfcgi wanting more): both give up after the deadline. */
+static void bound_blocking_io(int fd, int deadline_ms)
+{
+    struct timeval tv = {.tv_sec = deadline_ms / 1000, .tv_usec = (deadline_ms % 1000) * 1000};
+
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
 static void accept_all(worker *w)
 {
     for (;;) {
@@ -119,6 +149,9 @@ static void accept_all(worker *w)
         /* The connection is ours until the web server's BEGIN_REQUEST says otherwise; without
          * this, FCGX_Accept_r's opening FCGX_Finish_r would close it. */
         c->req.keepConnection = 1;
+        bound_blocking_io(fd, w->app->cfg.fastcgi_deadline_ms);
+        /* A connection that sends nothing at all is closed like one that stops half-way. */
+        set_deadline(w, c, now_ms() + w->app->cfg.fastcgi_deadline_ms);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             close(fd);
@@ -216,6 +249,113 @@ static int serve_one(worker *w, conn *c)
     return c->req.ipcFd >= 0 ? 0 : -1;
 }
 
+/* ---------------------------------------------------------------- before libfcgi */
+
+/* Writes all of buf; the socket's send timeout bounds the wait. Returns 0, or -1. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Removes the first len bytes (already peeked, so waiting) from the connection. Returns 0, or -1. */
+static int consume(worker *w, int fd, size_t len)
+{
+    return recv(fd, w->peek_buf, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
+}
+
+static void log_refused(worker *w, const char *why)
+{
+    hello_log_fields f;
+
+    hello_log_fields_init(&f);
+    hello_log_int(&f, "worker", w->index);
+    hello_log_str(&f, "reason", why);
+    hello_log_emit(&w->app->log, HELLO_LOG_WARN, "FastCGI connection closed", &f);
+}
+
+/* Serves what waits on c: every complete request, management record and stale abort at its head.
+ * libfcgi gets the connection only when a whole, valid request waits, so it never blocks and never
+ * sees a record it mishandles (fcgiscan.h). Returns 0 while c stays open, -1 to close it. */
+static int on_readable(worker *w, conn *c)
+{
+    const hello_fcgi_limits limits = {.max_conns = 1024, .max_reqs = 1024};
+    hello_fcgi_scan_result r;
+    unsigned char answer[128];
+    long len;
+
+    for (;;) {
+        ssize_t n = recv(c->req.ipcFd, w->peek_buf, HELLO_FCGI_REQUEST_MAX, MSG_PEEK | MSG_DONTWAIT);
+
+        if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+        if (n == 0) return -1; /* the peer closed */
+        hello_fcgi_scan(w->peek_buf, (size_t)n, &r);
+        switch (r.verdict) {
+        case HELLO_FCGI_NEED_MORE:
+            /* The deadline set when the last request ended (or at accept) keeps running: a request
+             * has FASTCGI_DEADLINE_MS from its first byte, however slowly the rest arrives. */
+            if (c->deadline_ms > now_ms() + w->app->cfg.fastcgi_deadline_ms)
+                set_deadline(w, c, now_ms() + w->app->cfg.fastcgi_deadline_ms);
+            return 0;
+        case HELLO_FCGI_REQUEST:
+            if (serve_one(w, c) < 0) return -1;
+            set_deadline(w, c, now_ms() + IDLE_TIMEOUT_MS);
+            if ((size_t)n == r.length) return 0; /* nothing else was waiting: back to epoll */
+            continue;
+        case HELLO_FCGI_MANAGEMENT:
+            len = hello_fcgi_answer_management(w->peek_buf, r.length, &limits, answer, sizeof answer);
+            if (len < 0) {
+                log_refused(w, "malformed management record");
+                return -1;
+            }
+            if (write_all(c->req.ipcFd, answer, (size_t)len) < 0 || consume(w, c->req.ipcFd, r.length) < 0) return -1;
+            continue;
+        case HELLO_FCGI_SKIP:
+            if (consume(w, c->req.ipcFd, r.length) < 0) return -1;
+            continue;
+        case HELLO_FCGI_UNKNOWN_ROLE:
+            /* Section 5.5: FCGI_UNKNOWN_ROLE rejects a request "when the Web server has specified a
+             * role that is unknown to the application"; its other records follow, so close. */
+            write_all(c->req.ipcFd, answer, hello_fcgi_unknown_role(r.request_id, answer));
+            log_refused(w, r.why);
+            return -1;
+        case HELLO_FCGI_INVALID:
+        default:
+            log_refused(w, r.why);
+            return -1;
+        }
+    }
+}
+
+/* Closes every connection past its deadline and notes when the next one is due. */
+static void sweep(worker *w)
+{
+    long long now = now_ms(), next = now + IDLE_TIMEOUT_MS;
+
+    for (conn *c = w->conns, *after; c != NULL; c = after) {
+        after = c->next;
+        if (c->deadline_ms <= now) conn_close(w, c);
+        else if (c->deadline_ms < next) next = c->deadline_ms;
+    }
+    w->next_sweep_ms = next;
+}
+
+static int epoll_timeout(const worker *w)
+{
+    long long wait;
+
+    if (w->conns == NULL) return -1;
+    wait = w->next_sweep_ms - now_ms();
+    return wait <= 0 ? 0 : wait > IDLE_TIMEOUT_MS ? IDLE_TIMEOUT_MS : (int)wait;
+}
+
 /* ---------------------------------------------------------------- the loop */
 
 static int worker_init(worker *w, hello_app *app, int index)
@@ -236,7 +376,10 @@ static int worker_init(worker *w, hello_app *app, int index)
     w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     w->metrics_buf = malloc(OUT_BUF_SIZE / 2);
     w->out_buf = malloc(OUT_BUF_SIZE);
-    if (w->signal_fd < 0 || w->epoll_fd < 0 || w->metrics_buf == NULL || w->out_buf == NULL) goto fail;
+    w->peek_buf = malloc(HELLO_FCGI_REQUEST_MAX);
+    w->next_sweep_ms = now_ms() + IDLE_TIMEOUT_MS;
+    if (w->signal_fd < 0 || w->epoll_fd < 0 || w->metrics_buf == NULL || w->out_buf == NULL || w->peek_buf == NULL)
+        goto fail;
 
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listen_tag};
     struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &signal_tag};
@@ -261,6 +404,7 @@ static void worker_cleanup(worker *w)
     if (w->signal_fd >= 0) close(w->signal_fd);
     free(w->metrics_buf);
     free(w->out_buf);
+    free(w->peek_buf);
 }
 
 int hello_worker_run(hello_app *app, int index)
@@ -283,7 +427,7 @@ int hello_worker_run(hello_app *app, int index)
     hello_log_emit(&app->log, HELLO_LOG_DEBUG, "worker ready", &f);
 
     while (!stop) {
-        int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, -1);
+        int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, epoll_timeout(&w));
 
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -298,10 +442,11 @@ int hello_worker_run(hello_app *app, int index)
                 accept_all(&w);
             } else if (tag == &signal_tag) {
                 stop = 1; /* finish this batch, then exit */
-            } else if (serve_one(&w, tag) < 0) {
+            } else if (on_readable(&w, tag) < 0) {
                 conn_close(&w, tag);
             }
         }
+        if (w.conns != NULL && now_ms() >= w.next_sweep_ms) sweep(&w);
     }
     worker_cleanup(&w);
     return status;

@@ -34,6 +34,7 @@ START_TEST(defaults)
     ck_assert_int_eq(cfg.nginx_workers, 4);
     ck_assert_int_eq(cfg.grace_seconds, 20);
     ck_assert_int_eq(cfg.shutdown_delay_seconds, 0);
+    ck_assert_int_eq(cfg.fastcgi_deadline_ms, 1000);
     ck_assert_int_eq(cfg.log_level, HELLO_LOG_INFO);
     ck_assert_str_eq(cfg.runtime_dir, "/tmp");
     ck_assert_str_eq(cfg.listen_address, "0.0.0.0");
@@ -48,7 +49,7 @@ START_TEST(overrides)
     static const char *const vars[] = {"PORT", "18080", "METRICS_PORT", "19090", "WORKERS", "2", "GRACE_SECONDS",
                                        "5", "SHUTDOWN_DELAY_SECONDS", "1", "LOG_LEVEL", "debug", "RUNTIME_DIR",
                                        "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "WORKER_SCHED_POLICY", "batch",
-                                       "HELLO_TEST_DISABLE_RESTART", "1", NULL};
+                                       "HELLO_TEST_DISABLE_RESTART", "1", "FASTCGI_DEADLINE_MS", "250", NULL};
     hello_config cfg;
     char err[256];
 
@@ -63,6 +64,7 @@ START_TEST(overrides)
     ck_assert_str_eq(cfg.listen_address, "127.0.0.1");
     ck_assert_int_eq(cfg.worker_batch, 1);
     ck_assert_int_eq(cfg.disable_restart, 1);
+    ck_assert_int_eq(cfg.fastcgi_deadline_ms, 250);
 }
 END_TEST
 
@@ -82,6 +84,9 @@ START_TEST(bad_values_name_the_variable)
         {"WORKERS", "65", "WORKERS"},
         {"WORKERS", "two", "WORKERS"},
         {"GRACE_SECONDS", "0", "GRACE_SECONDS"},
+        {"FASTCGI_DEADLINE_MS", "5", "FASTCGI_DEADLINE_MS"},
+        {"FASTCGI_DEADLINE_MS", "60001", "FASTCGI_DEADLINE_MS"},
+        {"FASTCGI_DEADLINE_MS", "1s", "FASTCGI_DEADLINE_MS"},
         {"SHUTDOWN_DELAY_SECONDS", "20", "SHUTDOWN_DELAY_SECONDS"}, /* not below GRACE_SECONDS */
         {"LOG_LEVEL", "verbose", "LOG_LEVEL"},
         {"RUNTIME_DIR", "relative/dir", "RUNTIME_DIR"},
