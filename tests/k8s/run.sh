@@ -122,6 +122,106 @@ a missing required field (container name)|del c["name"]
 CASES
 }
 
+# scripts/install-lb-controller.sh against stand-ins for helm and kubectl that refuse what
+# the real tools refuse for its calls (tests/k8s/lb-controller-standin.sh).
+# Runs the script with the settings a deploy passes plus VAR=VALUE overrides; "-VAR" unsets.
+run_installer() {
+  local name="$1"
+  shift
+  local env_args=(
+    PATH="$WORK/standin-bin:$PATH" HOME="$WORK/home" KUBECONFIG="$WORK/kubeconfig"
+    STANDIN_LOG="$WORK/$name.calls" STANDIN_CRDS="$TEST_DIR/crds/elbv2.k8s.aws_targetgroupbindings.yaml"
+    EKS_CLUSTER_NAME=hello-cluster AWS_REGION=eu-west-1 VPC_ID=vpc-0123456789abcdef0
+    LB_CONTROLLER_SERVICE_ACCOUNT=kube-system/aws-load-balancer-controller
+  )
+  local arg kept=() setting
+  for arg in "$@"; do
+    if [[ "$arg" == -* ]]; then
+      kept=()
+      for setting in "${env_args[@]}"; do [[ "$setting" == "${arg#-}="* ]] || kept+=("$setting"); done
+      env_args=("${kept[@]}")
+    else
+      env_args+=("$arg")
+    fi
+  done
+  : >"$WORK/$name.calls"
+  env -u KUBECONFIG -u EKS_CLUSTER_NAME -u AWS_REGION -u VPC_ID -u LB_CONTROLLER_SERVICE_ACCOUNT "${env_args[@]}" \
+    "$REPO_ROOT/scripts/install-lb-controller.sh" >"$WORK/$name.out" 2>&1
+}
+
+installer_calls_in_order() {
+  python3 - "$WORK/$1.calls" <<'PY'
+import sys
+calls = open(sys.argv[1]).read().splitlines()
+def index(prefix):
+    found = [i for i, c in enumerate(calls) if c.startswith(prefix)]
+    assert found, f"no call starting {prefix!r} in {calls}"
+    return found[0]
+pull = index("helm pull aws-load-balancer-controller --repo https://aws.github.io/eks-charts --version 3.5.0 --untar")
+crds = index("kubectl apply --server-side")
+upgrade = index("helm upgrade --install aws-load-balancer-controller ")
+status = index("kubectl rollout status deployment aws-load-balancer-controller --namespace kube-system")
+assert index("kubectl auth can-i") < pull < crds < upgrade < status, calls
+line = calls[upgrade]
+for wanted in ("--namespace kube-system", "--set-string clusterName=hello-cluster", "--set-string region=eu-west-1",
+               "--set-string vpcId=vpc-0123456789abcdef0", "--set serviceAccount.create=true",
+               "--set-string serviceAccount.name=aws-load-balancer-controller", "--wait"):
+    assert f" {wanted} " in f" {line} ", f"{wanted!r} missing from {line}"
+assert not any(c.startswith("kubectl rollout restart") for c in calls), "restarted pods that had Pod Identity"
+PY
+}
+
+test_lb_controller_installer() {
+  mkdir -p "$WORK/standin-bin" "$WORK/home"
+  ln -sf "$TEST_DIR/lb-controller-standin.sh" "$WORK/standin-bin/helm"
+  ln -sf "$TEST_DIR/lb-controller-standin.sh" "$WORK/standin-bin/kubectl"
+  printf 'apiVersion: v1\nkind: Config\n' >"$WORK/kubeconfig"
+
+  if run_installer first && installer_calls_in_order first >"$WORK/order.err" 2>&1; then
+    pass "install-lb-controller.sh: CRDs, then helm upgrade --install of chart 3.5.0 with cluster, region, VPC and the Pod Identity ServiceAccount, then rollout status"
+  else
+    fail "install-lb-controller.sh: $(tail -n 2 "$WORK/first.out" "$WORK/order.err" 2>/dev/null | tr '\n' ' ')"
+  fi
+  # The calls name a temporary directory of each run; apart from it they must be the same.
+  if run_installer second &&
+    cmp -s <(sed 's#lb-controller\.[A-Za-z0-9]*#lb-controller.TMP#g' "$WORK/first.calls") \
+      <(sed 's#lb-controller\.[A-Za-z0-9]*#lb-controller.TMP#g' "$WORK/second.calls"); then
+    pass "install-lb-controller.sh is idempotent: a second run makes the same calls"
+  else
+    fail "install-lb-controller.sh: a second run differs or fails ($(tail -n 1 "$WORK/second.out"))"
+  fi
+  if [[ -z "$(find "$WORK/home" -mindepth 1 -print -quit)" ]]; then
+    pass "install-lb-controller.sh writes nothing under HOME (helm's cache and config are private to the run)"
+  else
+    fail "install-lb-controller.sh wrote into HOME: $(find "$WORK/home" -mindepth 1 | head -n 3 | tr '\n' ' ')"
+  fi
+  if run_installer old-pods STANDIN_PODS_WITHOUT_IDENTITY=1 && grep -q '^kubectl rollout restart deployment aws-load-balancer-controller' "$WORK/old-pods.calls"; then
+    pass "install-lb-controller.sh restarts controller pods created before the Pod Identity association"
+  else
+    fail "install-lb-controller.sh left controller pods without Pod Identity credentials running"
+  fi
+  local case_name expected settings
+  while IFS='|' read -r case_name expected settings; do
+    # shellcheck disable=SC2086 # settings are several words on purpose
+    if run_installer refused $settings; then
+      fail "install-lb-controller.sh accepted $case_name"
+    elif ! grep -q "$expected" "$WORK/refused.out"; then
+      fail "install-lb-controller.sh refused $case_name without saying '$expected': $(tail -n 1 "$WORK/refused.out")"
+    elif grep -q '^helm upgrade' "$WORK/refused.calls"; then
+      fail "install-lb-controller.sh refused $case_name only after helm upgrade"
+    else
+      pass "install-lb-controller.sh refuses $case_name before installing ($(tail -n 1 "$WORK/refused.out"))"
+    fi
+  done <<'CASES'
+no KUBECONFIG|KUBECONFIG is not set|-KUBECONFIG
+a VPC ID that is not one|VPC_ID 'vpc-xyz' is not a VPC ID|VPC_ID=vpc-xyz
+a ServiceAccount without namespace|is not namespace/name|LB_CONTROLLER_SERVICE_ACCOUNT=aws-load-balancer-controller
+no cluster name|EKS_CLUSTER_NAME '' is not|-EKS_CLUSTER_NAME
+an identity that may not create CRDs|may not create CustomResourceDefinitions|STANDIN_DENY=1
+a chart that carries another controller version|carries controller v3.4.0, not v3.5.0|STANDIN_APP_VERSION=v3.4.0
+CASES
+}
+
 main() {
   require_tools
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-k8s.XXXXXX")"
@@ -189,6 +289,9 @@ hello-cluster:abc arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalanc
 hello-cluster:abc $DEPLOY_TARGET_GROUP_ARN sg-xyz
 BAD
 
+  echo "== scripts/install-lb-controller.sh (helm and kubectl stand-ins)"
+  test_lb_controller_installer
+
   echo "== negative controls: the checks can fail"
   schema_negative_controls k8s-overlays-eks
   binding_negative_controls deploy
@@ -200,7 +303,8 @@ BAD
     fail "shellcheck not found: install the Debian package shellcheck"
   else
     local script
-    for script in "$REPO_ROOT"/scripts/deploy*.sh "$REPO_ROOT"/scripts/destroy.sh "$TEST_DIR"/*.sh "$REPO_ROOT"/tests/deploy/*.sh; do
+    for script in "$REPO_ROOT"/scripts/deploy*.sh "$REPO_ROOT"/scripts/destroy.sh "$REPO_ROOT"/scripts/install-lb-controller.sh \
+      "$TEST_DIR"/*.sh "$REPO_ROOT"/tests/deploy/*.sh; do
       [[ -e "$script" ]] || continue
       if shellcheck -x "$script" >"$WORK/shellcheck.out" 2>&1; then
         pass "shellcheck ${script#"$REPO_ROOT"/}"
