@@ -9,8 +9,11 @@
 #                     instead of the responder's
 #   no-access-log     access_log off
 #   no-headers        the security add_header lines removed (X-Request-ID kept)
+#   baseline          only with BASELINE_REF=<git ref>: the responder built from fcgi-app/ at that
+#                     commit (with mk/app.mk's flags), behind the shipped template; for a change to
+#                     the request path, e.g. BASELINE_REF=<the commit before it>
 # Prints the median req/s of each and the median of its per-round ratios to product.
-# Usage: features.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS)
+# Usage: features.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS, BASELINE_REF)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,11 +38,23 @@ variant nginx-request-id 's|fastcgi_param REQUEST_ID \$hello_client_request_id i
 variant no-access-log 's|^\( *\)access_log /dev/stdout json .*|\1access_log off;|'
 variant no-headers '/add_header/{/X-Request-ID/!d}'
 names=(product nginx-request-id no-access-log no-headers)
+if [[ -n ${BASELINE_REF:-} ]]; then
+  mkdir "$work/baseline"
+  git -C "$repo" archive "$BASELINE_REF" fcgi-app | tar -x -C "$work/baseline"
+  make --no-print-directory -s -C "$work/baseline" -f "$repo/mk/app.mk" BUILD_DIR=out VERSION=baseline build
+  cp "$template" "$work/baseline.template"
+  names+=(baseline)
+fi
 
 declare -A port
 for name in "${names[@]}"; do
   port[$name]=$(free_port)
-  start_stack "$server_cpu" "$work/$name.template" "${port[$name]}" "$work/$name.err" WORKER_SCHED_POLICY=batch
+  if [[ $name == baseline ]]; then
+    binary=$work/baseline/out/hello start_stack "$server_cpu" "$work/$name.template" "${port[$name]}" \
+      "$work/$name.err" WORKER_SCHED_POLICY=batch
+  else
+    start_stack "$server_cpu" "$work/$name.template" "${port[$name]}" "$work/$name.err" WORKER_SCHED_POLICY=batch
+  fi
 done
 for name in "${names[@]}"; do
   wait_http "http://127.0.0.1:${port[$name]}/" || { cat "$work/$name.err" >&2; exit 1; }
