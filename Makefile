@@ -31,9 +31,13 @@ help: ## Show this help
 deps: ## Install the Debian and npm packages the tests need (root on Debian; otherwise names what is missing)
 	@scripts/deps.sh "$(APT_PACKAGES)"
 
+# Suites that use a Docker engine: `make test` starts one for them when none answers (and
+# stops it afterwards), as .ci/run did; see scripts/run-suites.sh.
+ENGINE_TEST_TARGETS ?= test-container test-deploy
+
 .PHONY: test
-test: deps ## Run every test suite (what CI runs)
-	@scripts/run-suites.sh $(TEST_TARGETS)
+test: deps ## Run every test suite (what CI runs); starts a Docker engine for the suites that need one
+	@ENGINE_TARGETS="$(ENGINE_TEST_TARGETS)" scripts/run-suites.sh $(TEST_TARGETS)
 
 .PHONY: lint
 lint: $(LINT_TARGETS) ## Run every static check

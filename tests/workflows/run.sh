@@ -143,8 +143,10 @@ mutate() {
   mkdir -p "$TMP/$1"
   cp "$ROOT/.github/workflows/ci.yml" "$TMP/$1/ci.yml"
   sed -e "$2" "$ROOT/.github/workflows/deploy.yml" >"$TMP/$1/deploy.yml"
-  cmp -s "$ROOT/.github/workflows/deploy.yml" "$TMP/$1/deploy.yml" && { echo "mutation $1 changed nothing" >&2; return 1; }
-  return 0
+  if cmp -s "$ROOT/.github/workflows/deploy.yml" "$TMP/$1/deploy.yml"; then
+    echo "mutation $1 changed nothing in deploy.yml" >"$TMP/out"
+    fail "mutation $1 applies to deploy.yml"
+  fi
 }
 mutated() { local name="$1"; shift; check "$@" "$TMP/$name/ci.yml" "$TMP/$name/deploy.yml"; }
 
@@ -262,6 +264,52 @@ scan_remote() {
   grep -qF -- "--exit-code 1" "$TMP/trivy.args" && grep -qF -- "$ref" "$TMP/trivy.args"
 }
 expect_ok "make scan SCAN_IMAGE=repo@sha256:... scans the registry image (no local image needed)" scan_remote
+
+# make test starts a Docker engine for the suites that need one, and stops only what it started.
+cat >"$TMP/bin/engine.sh" <<EOF
+#!/usr/bin/env bash
+echo "\$1" >>"$TMP/engine.calls"
+case "\$1" in
+  status) [[ -f "$TMP/engine.up" ]] ;;
+  start) touch "$TMP/engine.up" ;;
+  stop) rm -f "$TMP/engine.up" ;;
+esac
+EOF
+chmod +x "$TMP/bin/engine.sh"
+suites() { ENGINE_SCRIPT="$TMP/bin/engine.sh" "$ROOT/scripts/run-suites.sh" "$@"; }
+engine_calls() { tr '\n' ' ' <"$TMP/engine.calls" 2>/dev/null | sed 's/ $//'; }
+suites_start_stop() {
+  rm -f "$TMP/engine.up" "$TMP/engine.calls"
+  ENGINE_TARGETS="lint-shell help" suites help || return 1
+  echo "engine calls: $(engine_calls)"
+  [[ "$(engine_calls)" == "status start stop" && ! -e "$TMP/engine.up" ]]
+}
+expect_ok "run-suites: no engine answers -> starts one for the suite that needs it, stops it after" suites_start_stop
+suites_fail_still_stop() {
+  rm -f "$TMP/engine.up" "$TMP/engine.calls"
+  if ENGINE_TARGETS=help suites help no-such-suite-target; then echo "a failing suite passed"; return 1; fi
+  echo "engine calls: $(engine_calls)"
+  [[ "$(engine_calls)" == "status start stop" && ! -e "$TMP/engine.up" ]]
+}
+expect_ok "run-suites: a failing suite still stops the engine it started" suites_fail_still_stop
+suites_leave_foreign() {
+  rm -f "$TMP/engine.calls"
+  touch "$TMP/engine.up"
+  ENGINE_TARGETS=help suites help || return 1
+  echo "engine calls: $(engine_calls)"
+  [[ "$(engine_calls)" == "status" && -e "$TMP/engine.up" ]]
+}
+expect_ok "run-suites: an engine that already answers is used and left running" suites_leave_foreign
+suites_no_need() {
+  rm -f "$TMP/engine.up" "$TMP/engine.calls"
+  ENGINE_TARGETS=test-container suites help || return 1
+  [[ -z "$(engine_calls)" ]]
+}
+expect_ok "run-suites: no engine is started when no suite needs one" suites_no_need
+make_test_passes_engine_targets() {
+  make --no-print-directory -n -C "$ROOT" test 2>/dev/null | grep -E 'ENGINE_TARGETS="[^"]*\btest-container\b[^"]*" scripts/run-suites.sh'
+}
+expect_ok "make test names the engine suites (test-container) to run-suites" make_test_passes_engine_targets
 
 pip_pinned() {
   local loose
