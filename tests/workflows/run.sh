@@ -319,5 +319,13 @@ pip_pinned() {
 }
 expect_ok "CI's pip packages are pinned exactly and make ci-tools installs that file" pip_pinned
 
+echo "== runner rehearsal: ci.yml's run steps as an unprivileged runner user (rehearsal.sh)"
+if "$HERE/rehearsal.sh"; then
+  pass "runner rehearsal: every run step of ci.yml passes as the runner would run it"
+else
+  : >"$TMP/out"
+  fail "runner rehearsal: a run step of ci.yml fails as the runner would run it (above)"
+fi
+
 echo "$passed passed, $failed failed"
 (( failed == 0 ))
