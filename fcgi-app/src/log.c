@@ -8,33 +8,69 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void hello_json_escape(char *out, size_t size, size_t *len, const char *s)
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629, section 4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when the byte at s does not start one. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+
+    if (s[0] < 0x80) return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) n = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF) n = 3;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4) n = 4;
+    else return 0;
+    if (s[0] == 0xE0) lo = 0xA0;
+    else if (s[0] == 0xED) hi = 0x9F;
+    else if (s[0] == 0xF0) lo = 0x90;
+    else if (s[0] == 0xF4) hi = 0x8F;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0; /* the NUL at the end stops this too */
+    return n;
+}
+
+int hello_json_escape(char *out, size_t size, size_t *len, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
     size_t n = *len;
+    int rc = 0;
 
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
+    while (*p != '\0') {
         char esc[7];
-        size_t k = 0;
+        const char *from = esc;
+        size_t k = 0, used = 1;
 
-        if (c == '"' || c == '\\') {
+        if (*p == '"' || *p == '\\') {
             esc[k++] = '\\';
-            esc[k++] = (char)c;
-        } else if (c < 0x20 || c == 0x7F) {
+            esc[k++] = (char)*p;
+        } else if (*p < 0x20 || *p == 0x7F) {
             memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xF];
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 0xF];
             k = 6;
+        } else if (*p < 0x80) {
+            esc[k++] = (char)*p;
+        } else if ((used = utf8_sequence(p)) > 0) {
+            from = (const char *)p;
+            k = used;
         } else {
-            esc[k++] = (char)c;
+            from = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER for a byte that is not UTF-8 */
+            k = 3;
+            used = 1;
         }
-        if (n + k >= size) break;
-        memcpy(out + n, esc, k);
+        if (n + k >= size) {
+            rc = -1;
+            break;
+        }
+        memcpy(out + n, from, k);
         n += k;
+        p += used;
     }
     if (n < size) out[n] = '\0';
     *len = n;
+    return rc;
 }
 
 void hello_log_fields_init(hello_log_fields *f)
@@ -43,28 +79,39 @@ void hello_log_fields_init(hello_log_fields *f)
     f->buf[0] = '\0';
 }
 
-static void append_raw(hello_log_fields *f, const char *s)
+/* Appends s whole, or nothing. Returns 0, or -1 when it does not fit. */
+static int append_raw(hello_log_fields *f, const char *s)
 {
     size_t k = strlen(s);
 
-    if (f->len + k >= sizeof f->buf) return;
+    if (f->len + k >= sizeof f->buf) return -1;
     memcpy(f->buf + f->len, s, k + 1);
     f->len += k;
+    return 0;
+}
+
+/* Drops everything appended since saved: a field is written whole or not at all. */
+static void drop_since(hello_log_fields *f, size_t saved)
+{
+    f->len = saved;
+    f->buf[saved] = '\0';
 }
 
 void hello_log_str(hello_log_fields *f, const char *key, const char *value)
 {
-    size_t saved = f->len;
+    size_t saved = f->len, limit;
+    int cut;
 
-    append_raw(f, ",\"");
-    hello_json_escape(f->buf, sizeof f->buf, &f->len, key);
-    append_raw(f, "\":\"");
-    hello_json_escape(f->buf, sizeof f->buf, &f->len, value != NULL ? value : "");
-    append_raw(f, "\"");
-    if (f->len + 1 >= sizeof f->buf) { /* did not fit: drop the whole field */
-        f->len = saved;
-        f->buf[saved] = '\0';
+    if (append_raw(f, ",\"") < 0 || hello_json_escape(f->buf, sizeof f->buf, &f->len, key) < 0 ||
+        append_raw(f, "\":\"") < 0) {
+        drop_since(f, saved);
+        return;
     }
+    /* A long value is cut at a character boundary and marked, leaving room for later fields. */
+    limit = f->len + HELLO_LOG_VALUE_MAX + 1;
+    if (limit > sizeof f->buf) limit = sizeof f->buf;
+    cut = hello_json_escape(f->buf, limit, &f->len, value != NULL ? value : "") < 0;
+    if ((cut && append_raw(f, "...") < 0) || append_raw(f, "\"") < 0) drop_since(f, saved);
 }
 
 void hello_log_int(hello_log_fields *f, const char *key, long long value)
@@ -73,13 +120,9 @@ void hello_log_int(hello_log_fields *f, const char *key, long long value)
     size_t saved = f->len;
 
     snprintf(num, sizeof num, "\":%lld", value);
-    append_raw(f, ",\"");
-    hello_json_escape(f->buf, sizeof f->buf, &f->len, key);
-    append_raw(f, num);
-    if (f->len + 1 >= sizeof f->buf) {
-        f->len = saved;
-        f->buf[saved] = '\0';
-    }
+    if (append_raw(f, ",\"") < 0 || hello_json_escape(f->buf, sizeof f->buf, &f->len, key) < 0 ||
+        append_raw(f, num) < 0)
+        drop_since(f, saved);
 }
 
 void hello_log_emit(const hello_logger *lg, hello_log_level level, const char *msg, const hello_log_fields *f)
@@ -95,7 +138,7 @@ void hello_log_emit(const hello_logger *lg, hello_log_level level, const char *m
     len = strftime(line, sizeof line, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
     len += (size_t)snprintf(line + len, sizeof line - len, ".%03ldZ\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%ld,\"msg\":\"",
                             (long)(tv.tv_usec / 1000), level_names[level], lg->component, (long)getpid());
-    hello_json_escape(line, sizeof line - 3, &len, msg);
+    hello_json_escape(line, sizeof line - 3, &len, msg); /* our own short messages: never cut */
     line[len++] = '"';
     if (f != NULL && f->len > 0 && len + f->len < sizeof line - 3) {
         memcpy(line + len, f->buf, f->len);

@@ -14,6 +14,12 @@ typedef struct {
     const char *component; /* "master", "worker", ... */
 } hello_logger;
 
+/* Every line is one JSON object of valid UTF-8: a byte that is not part of a well-formed UTF-8
+ * sequence becomes U+FFFD. A string value longer than HELLO_LOG_VALUE_MAX bytes (escaped) is cut
+ * at a character boundary and ends in "..."; a field that does not fit the line is left out
+ * whole, never half of one. */
+#define HELLO_LOG_VALUE_MAX 256
+
 /* Extra fields for one line, built up before hello_log_emit. Too many fields are cut, never overflow. */
 typedef struct {
     char buf[1024];
@@ -33,8 +39,9 @@ void hello_log(const hello_logger *lg, hello_log_level level, const char *msg, c
 /* Parses "debug", "info", "warn" or "error". Returns 0, or -1 when the name is unknown. */
 int hello_log_level_parse(const char *name, hello_log_level *level);
 
-/* Appends s to out[*len..size) as the inside of a JSON string (escaped, no quotes).
- * Stops short rather than overflow. Exposed for tests. */
-void hello_json_escape(char *out, size_t size, size_t *len, const char *s);
+/* Appends s to out[*len..size) as the inside of a JSON string (escaped, no quotes, bytes that are
+ * not UTF-8 replaced by U+FFFD), NUL-terminated. Returns 0, or -1 when it stopped short (at a
+ * character boundary) rather than overflow. Exposed for tests. */
+int hello_json_escape(char *out, size_t size, size_t *len, const char *s);
 
 #endif /* HELLO_LOG_H_ */

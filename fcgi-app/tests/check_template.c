@@ -102,10 +102,66 @@ START_TEST(log_fields_never_overflow)
     big[sizeof big - 1] = '\0';
     hello_log_fields_init(&f);
     hello_log_str(&f, "small", "ok");
-    hello_log_str(&f, "big", big); /* dropped whole */
-    ck_assert_str_eq(f.buf, ",\"small\":\"ok\"");
+    hello_log_str(&f, "big", big); /* cut at HELLO_LOG_VALUE_MAX and marked */
+    ck_assert_uint_eq(f.len, strlen(",\"small\":\"ok\",\"big\":\"\"") + HELLO_LOG_VALUE_MAX + 3);
+    ck_assert_int_eq(memcmp(f.buf + f.len - 5, "x...\"", 5), 0);
     for (int i = 0; i < 200; i++) hello_log_int(&f, "n", i);
     ck_assert_uint_lt(f.len, sizeof f.buf);
+    ck_assert_int_eq(f.buf[f.len - 1] >= '0' && f.buf[f.len - 1] <= '9', 1); /* ends with a whole field */
+}
+END_TEST
+
+/* The reported line: a 945-character path at LOG_LEVEL=debug ended in "status} because appends
+ * that did not fit were skipped one by one. Every field after it must still be whole. */
+START_TEST(log_long_path_keeps_later_fields_whole)
+{
+    static char path[946];
+    hello_log_fields f;
+
+    memset(path, 'a', sizeof path - 1);
+    path[0] = '/';
+    hello_log_fields_init(&f);
+    hello_log_str(&f, "request_id", "0123456789abcdef0123456789abcdef");
+    hello_log_str(&f, "method", "GET");
+    hello_log_str(&f, "path", path);
+    hello_log_str(&f, "route", "not_found");
+    hello_log_int(&f, "status", 404);
+    hello_log_int(&f, "duration_us", 12);
+    ck_assert_ptr_nonnull(strstr(f.buf, "aaa...\",\"route\":\"not_found\",\"status\":404,\"duration_us\":12"));
+    /* Many long values: each is whole (cut and marked) or absent, never half written. */
+    hello_log_fields_init(&f);
+    for (int i = 0; i < 10; i++) hello_log_str(&f, "p", path);
+    ck_assert_int_eq(f.buf[f.len - 1], '"');
+    ck_assert_int_eq(memcmp(f.buf + f.len - 4, "...", 3), 0);
+}
+END_TEST
+
+/* Bytes that are not UTF-8 become U+FFFD; well-formed sequences pass, cut only between them. */
+START_TEST(json_escape_replaces_what_is_not_utf8)
+{
+    static const char *const cases[][2] = {
+        {"/\xff", "/\xef\xbf\xbd"},                     /* a byte never in UTF-8 */
+        {"\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd"},         /* the reported User-Agent */
+        {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}, /* e-acute, euro, emoji */
+        {"\xc3", "\xef\xbf\xbd"},                        /* truncated sequence */
+        {"\xc3(", "\xef\xbf\xbd("},                      /* bad continuation */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},         /* overlong '/' */
+        {"\xe0\x80\xaf", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong, three bytes */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a UTF-16 surrogate */
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* above U+10FFFF */
+        {"\x80", "\xef\xbf\xbd"},                        /* a lone continuation byte */
+    };
+    char out[64];
+    size_t len;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        len = 0;
+        ck_assert_int_eq(hello_json_escape(out, sizeof out, &len, cases[i][0]), 0);
+        ck_assert_msg(strcmp(out, cases[i][1]) == 0, "case %zu", i);
+    }
+    len = 0; /* room for the first character only: never half of the second */
+    ck_assert_int_eq(hello_json_escape(out, 4, &len, "\xe2\x82\xac\xe2\x82\xac"), -1);
+    ck_assert_str_eq(out, "\xe2\x82\xac");
 }
 END_TEST
 
@@ -133,6 +189,8 @@ static Suite *template_suite(void)
     tcase_add_test(core, log_line_is_one_json_object);
     tcase_add_test(limits, overflow_fails);
     tcase_add_test(limits, log_fields_never_overflow);
+    tcase_add_test(limits, log_long_path_keeps_later_fields_whole);
+    tcase_add_test(bad, json_escape_replaces_what_is_not_utf8);
     tcase_add_test(bad, unknown_placeholder_fails);
     tcase_add_test(bad, log_level_names);
     suite_add_tcase(s, core);

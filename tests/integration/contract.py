@@ -320,6 +320,29 @@ class ProcessContract(unittest.TestCase):
             for key in ("time", "level", "component", "pid", "msg"):
                 self.assertIn(key, r)
 
+    def test_every_log_line_is_json_and_utf8(self):
+        """Long values and bytes that are not UTF-8 (in the path, in a header) at LOG_LEVEL=debug."""
+        with Stack(TARGET["stack"].binary, env={"LOG_LEVEL": "debug"}) as stack:
+            long_path = "/" + "a" * 944
+            self.assertEqual(stack.get(long_path)[0], 404)
+            for path in ("/%FF", "/%C3%A9%FF%FE", "/?name=%FF"):
+                stack.get(path)
+            raw_request("127.0.0.1", stack.port, b"GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: \xff\xfe\r\n"
+                        b"X-Request-ID: abcdefgh\xff\r\nConnection: close\r\n\r\n")
+            time.sleep(0.3)
+            lines = [l for l in stack.stderr_raw if l.startswith(b"{")]
+            requests = []
+            for line in lines:
+                record = json.loads(line.decode("utf-8"))  # strict: raises on bytes that are not UTF-8
+                if record.get("msg") == "request":
+                    requests.append(record)
+            self.assertGreaterEqual(len(requests), 5, stack.logs())
+            long = [r for r in requests if r["path"].startswith("/aaa")]
+            self.assertEqual(len(long), 1, requests)
+            self.assertTrue(long[0]["path"].endswith("..."))
+            self.assertEqual(long[0]["status"], 404)  # the fields after the long one are whole
+            self.assertIn("/\ufffd", [r["path"] for r in requests])
+
     @staticmethod
     def sched_policies(stack):
         """Scheduling policy of each worker, from field 41 of /proc/PID/stat (0 other, 3 batch)."""

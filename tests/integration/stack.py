@@ -46,6 +46,8 @@ class Stack:
         self.proc = None
         self.stdout_lines = []
         self.stderr_lines = []
+        self.stdout_raw = []  # the same lines as bytes, undecoded
+        self.stderr_raw = []
         self._readers = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -53,8 +55,9 @@ class Stack:
         self.proc = subprocess.Popen(
             self.prefix + [self.binary], env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for stream, sink in ((self.proc.stdout, self.stdout_lines), (self.proc.stderr, self.stderr_lines)):
-            t = threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
+        for stream, sink, raw in ((self.proc.stdout, self.stdout_lines, self.stdout_raw),
+                                  (self.proc.stderr, self.stderr_lines, self.stderr_raw)):
+            t = threading.Thread(target=self._pump, args=(stream, sink, raw), daemon=True)
             t.start()
             self._readers.append(t)
         if wait:
@@ -62,8 +65,9 @@ class Stack:
         return self
 
     @staticmethod
-    def _pump(stream, sink):
+    def _pump(stream, sink, raw_sink):
         for raw in iter(stream.readline, b""):
+            raw_sink.append(raw.rstrip(b"\n"))
             sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
 
     def wait_ready(self, timeout=15):
