@@ -8,25 +8,25 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629, section 4: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when the byte at s does not start one. */
-static size_t utf8_sequence(const unsigned char *s)
+size_t hello_utf8_sequence(const unsigned char *s, size_t avail)
 {
     unsigned char lo = 0x80, hi = 0xBF;
     size_t n;
 
+    if (avail == 0) return 0;
     if (s[0] < 0x80) return 1;
     if (s[0] >= 0xC2 && s[0] <= 0xDF) n = 2;
     else if (s[0] >= 0xE0 && s[0] <= 0xEF) n = 3;
     else if (s[0] >= 0xF0 && s[0] <= 0xF4) n = 4;
     else return 0;
+    if (avail < n) return 0;
     if (s[0] == 0xE0) lo = 0xA0;
     else if (s[0] == 0xED) hi = 0x9F;
     else if (s[0] == 0xF0) lo = 0x90;
     else if (s[0] == 0xF4) hi = 0x8F;
     if (s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0; /* the NUL at the end stops this too */
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
     return n;
 }
 
@@ -52,7 +52,7 @@ int hello_json_escape(char *out, size_t size, size_t *len, const char *s)
             k = 6;
         } else if (*p < 0x80) {
             esc[k++] = (char)*p;
-        } else if ((used = utf8_sequence(p)) > 0) {
+        } else if ((used = hello_utf8_sequence(p, strnlen((const char *)p, 4))) > 0) {
             from = (const char *)p;
             k = used;
         } else {

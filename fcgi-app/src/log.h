@@ -39,6 +39,11 @@ void hello_log(const hello_logger *lg, hello_log_level level, const char *msg, c
 /* Parses "debug", "info", "warn" or "error". Returns 0, or -1 when the name is unknown. */
 int hello_log_level_parse(const char *name, hello_log_level *level);
 
+/* Length of the well-formed UTF-8 sequence starting at s, of which avail bytes may be read
+ * (RFC 3629, section 4: no overlong forms, no surrogates, nothing above U+10FFFF), or 0 when the
+ * byte at s does not start one. */
+size_t hello_utf8_sequence(const unsigned char *s, size_t avail);
+
 /* Appends s to out[*len..size) as the inside of a JSON string (escaped, no quotes, bytes that are
  * not UTF-8 replaced by U+FFFD), NUL-terminated. Returns 0, or -1 when it stopped short (at a
  * character boundary) rather than overflow. Exposed for tests. */

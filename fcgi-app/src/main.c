@@ -81,17 +81,11 @@ fail:
 }
 
 /* Started as root (a bare `docker run --user 0`, a CI shell): run everything as nobody, so nginx
- * never switches users and every process can reach the sockets. Standard output and error that
- * are pipes are handed over too, as container runtimes do, so nginx can open /dev/stdout. */
+ * never switches users and every process can reach the sockets. nginx's stdout is a pipe the
+ * master makes after this (relay.h), so a terminal or a root-owned file as stdout works too. */
 static int drop_root(const hello_app *app)
 {
     if (geteuid() != 0) return 0;
-    for (int fd = 1; fd <= 2; fd++) {
-        struct stat st;
-
-        if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-            if (fchown(fd, UNPRIVILEGED_ID, UNPRIVILEGED_ID) < 0) return -1;
-    }
     if (setgroups(0, NULL) < 0 || setgid(UNPRIVILEGED_ID) < 0 || setuid(UNPRIVILEGED_ID) < 0) {
         hello_log(&app->log, HELLO_LOG_ERROR, "started as root and cannot drop privileges", "error", strerror(errno));
         return -1;

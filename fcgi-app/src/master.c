@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "relay.h"
 #include "template.h"
 #include "worker.h"
 
@@ -37,6 +38,8 @@ typedef struct {
 typedef struct {
     hello_app *app;
     int signal_fd;
+    hello_relay *relay;      /* nginx's stdout on its way to ours */
+    int relay_write_fd;      /* the pipe's write end, until nginx has it */
     pid_t nginx_pid;
     worker_slot workers[HELLO_MAX_WORKERS];
     phase phase;
@@ -222,6 +225,7 @@ static int start_worker(master *m, int index)
         sigset_t keep;
 
         close(m->signal_fd);
+        if (m->relay != NULL && m->relay->in_fd >= 0) close(m->relay->in_fd);
         for (int i = 0; i < app->cfg.workers; i++)
             if (i != index && app->listen_fds[i] >= 0) close(app->listen_fds[i]);
         /* Keep SIGTERM/SIGINT/SIGQUIT blocked: the worker reads them from its signalfd. */
@@ -258,12 +262,44 @@ static int start_nginx(master *m, const char *conf_path)
 
         sigemptyset(&none);
         child_setup(&none);
+        if (dup2(m->relay_write_fd, STDOUT_FILENO) < 0) _exit(127);
         execv(app->cfg.nginx_bin, argv);
         hello_log(&app->log, HELLO_LOG_ERROR, "cannot start nginx (NGINX_BIN)", "error", strerror(errno));
         _exit(127);
     }
     m->nginx_pid = pid;
+    close(m->relay_write_fd);
+    m->relay_write_fd = -1;
     return 0;
+}
+
+/* The pipe nginx writes its stdout to (see relay.h). Returns 0, or -1 with a log line. */
+static int open_relay(master *m)
+{
+    int fds[2];
+
+    m->relay = malloc(sizeof *m->relay);
+    if (m->relay == NULL || pipe2(fds, O_CLOEXEC) < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+        hello_log(&m->app->log, HELLO_LOG_ERROR, "cannot create nginx's output pipe", "error", strerror(errno));
+        return -1;
+    }
+    m->relay->in_fd = fds[0];
+    m->relay->out_fd = STDOUT_FILENO;
+    m->relay->len = 0;
+    m->relay_write_fd = fds[1];
+    return 0;
+}
+
+/* After nginx is gone: the rest of its output, waiting at most a second for its last writers. */
+static void drain_relay(master *m)
+{
+    long long until = now_ms() + 1000;
+
+    while (m->relay != NULL && m->relay->in_fd >= 0 && now_ms() < until) {
+        struct pollfd pfd = {.fd = m->relay->in_fd, .events = POLLIN};
+
+        if (poll(&pfd, 1, 100) > 0) hello_relay_pump(m->relay);
+    }
 }
 
 static int worker_index(const master *m, pid_t pid)
@@ -430,10 +466,11 @@ static int next_timeout_ms(const master *m)
 static int event_loop(master *m)
 {
     while (m->phase != STOPPING_WORKERS || m->nginx_pid != 0 || workers_running(m) > 0) {
-        struct pollfd pfd = {.fd = m->signal_fd, .events = POLLIN};
+        struct pollfd pfd[2] = {{.fd = m->signal_fd, .events = POLLIN}, {.fd = m->relay->in_fd, .events = POLLIN}};
         struct signalfd_siginfo si;
 
-        if (poll(&pfd, 1, next_timeout_ms(m)) < 0 && errno != EINTR) return -1;
+        if (poll(pfd, 2, next_timeout_ms(m)) < 0 && errno != EINTR) return -1;
+        if (pfd[1].revents != 0 && m->relay->in_fd >= 0) hello_relay_pump(m->relay);
         while (read(m->signal_fd, &si, sizeof si) == sizeof si) on_signal(m, (int)si.ssi_signo);
         reap(m); /* signals coalesce: never trust one SIGCHLD per child */
         on_timers(m);
@@ -453,6 +490,7 @@ int hello_master_run(hello_app *app, const char *tpl)
     memset(&m, 0, sizeof m);
     m.app = app;
     m.signal_fd = -1;
+    m.relay_write_fd = -1;
     m.exit_status = 0;
     for (int i = 0; i < HELLO_MAX_WORKERS; i++) app->listen_fds[i] = -1;
 
@@ -484,12 +522,13 @@ int hello_master_run(hello_app *app, const char *tpl)
 
     for (int i = 0; i < app->cfg.workers; i++)
         if (start_worker(&m, i) < 0) goto fail_children;
-    if (start_nginx(&m, conf_path) < 0) goto fail_children;
+    if (open_relay(&m) < 0 || start_nginx(&m, conf_path) < 0) goto fail_children;
 
     if (event_loop(&m) < 0) {
         hello_log(&app->log, HELLO_LOG_ERROR, "event loop failed", "error", strerror(errno));
         m.exit_status = 1;
     }
+    drain_relay(&m);
     hello_log_fields_init(&f);
     hello_log_int(&f, "exit_code", m.exit_status);
     hello_log_emit(&app->log, m.exit_status == 0 ? HELLO_LOG_INFO : HELLO_LOG_ERROR, "stopped", &f);
@@ -505,5 +544,8 @@ done:
         if (app->listen_fds[i] >= 0) close(app->listen_fds[i]);
     remove_run_dir(app);
     close(m.signal_fd);
+    if (m.relay_write_fd >= 0) close(m.relay_write_fd);
+    if (m.relay != NULL && m.relay->in_fd >= 0) close(m.relay->in_fd);
+    free(m.relay);
     return m.exit_status;
 }

@@ -342,6 +342,43 @@ class ProcessContract(unittest.TestCase):
             self.assertTrue(long[0]["path"].endswith("..."))
             self.assertEqual(long[0]["status"], 404)  # the fields after the long one are whole
             self.assertIn("/\ufffd", [r["path"] for r in requests])
+        # nginx's access log (flushed at exit): escape=json passes bytes >= 0x80 as they came.
+        access = [json.loads(line.decode("utf-8")) for line in stack.stdout_raw if line.startswith(b"{")]
+        self.assertGreaterEqual(len(access), 6, stack.logs())
+        self.assertIn("\ufffd\ufffd", [a["user_agent"] for a in access])
+        self.assertIn(long_path, [a["path"] for a in access])
+
+    def test_stdout_to_a_file_works_when_started_as_root(self):
+        """make run > run.log as root: nginx, running as nobody, cannot open a root-owned file as
+        /dev/stdout; its output reaches the file through the master (as any user)."""
+        stack = TARGET["stack"]
+        from stack import free_port
+        env = dict(stack.env, PORT=str(free_port()), METRICS_PORT=str(free_port()))
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "run.log")
+            with open(path, "wb") as out:
+                os.fchmod(out.fileno(), 0o600)
+                proc = subprocess.Popen([stack.binary], env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 10
+                status = None
+                while time.monotonic() < deadline and proc.poll() is None and status != 200:
+                    try:
+                        status = request("127.0.0.1", int(env["PORT"]), "/?name=File")[0]
+                    except OSError:
+                        time.sleep(0.05)
+                self.assertEqual(status, 200, proc.stderr.read1(65536) if proc.poll() is not None else "")
+                proc.terminate()
+                self.assertEqual(proc.wait(15), 0)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                proc.stderr.close()
+            with open(path, "rb") as f:
+                lines = [json.loads(l) for l in f.read().splitlines() if l.startswith(b"{")]
+            self.assertIn("/", [l["path"] for l in lines])
 
     @staticmethod
     def sched_policies(stack):

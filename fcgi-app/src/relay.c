@@ -1,0 +1,77 @@
+#include "relay.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+size_t hello_utf8_repair(const char *in, size_t len, char *out)
+{
+    const unsigned char *p = (const unsigned char *)in, *end = p + len;
+    size_t n = 0;
+
+    while (p < end) {
+        size_t k = hello_utf8_sequence(p, (size_t)(end - p));
+
+        if (k == 0) {
+            memcpy(out + n, "\\ufffd", 6); /* a JSON escape: the bytes stand inside JSON strings */
+            n += 6;
+            p++;
+        } else {
+            memcpy(out + n, p, k);
+            n += k;
+            p += k;
+        }
+    }
+    return n;
+}
+
+/* Writes all of buf; a log line is not worth more than EINTR retries. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        buf += w;
+        len -= (size_t)w;
+    }
+}
+
+static void emit(hello_relay *r, const char *line, size_t len)
+{
+    write_all(r->out_fd, r->out, hello_utf8_repair(line, len, r->out));
+}
+
+int hello_relay_pump(hello_relay *r)
+{
+    for (;;) {
+        ssize_t n = read(r->in_fd, r->buf + r->len, sizeof r->buf - r->len);
+        size_t start = 0;
+
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        if (n <= 0) {
+            if (r->len > 0) emit(r, r->buf, r->len);
+            r->len = 0;
+            close(r->in_fd);
+            r->in_fd = -1;
+            return -1;
+        }
+        r->len += (size_t)n;
+        for (char *nl; (nl = memchr(r->buf + start, '\n', r->len - start)) != NULL;) {
+            size_t end = (size_t)(nl - r->buf) + 1;
+
+            emit(r, r->buf + start, end - start);
+            start = end;
+        }
+        if (start == 0 && r->len == sizeof r->buf) { /* a full buffer without a newline */
+            emit(r, r->buf, r->len);
+            start = r->len;
+        }
+        memmove(r->buf, r->buf + start, r->len - start);
+        r->len -= start;
+    }
+}
