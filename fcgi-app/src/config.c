@@ -8,6 +8,9 @@
 
 #include "metrics.h"
 
+/* Characters a value may hold to be written into nginx.conf as it is. */
+#define NGINX_SAFE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-"
+
 /* Parses a decimal integer in [min, max] from NAME, or keeps *value when NAME is unset.
  * Returns 0, or -1 with a message in err. */
 static int int_var(hello_getenv_fn get, const char *name, int min, int max, int *value, char *err, size_t err_size)
@@ -113,6 +116,13 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
         strcpy(cfg->listen_address, s);
     }
     if (str_var(get, "RUNTIME_DIR", cfg->runtime_dir, sizeof cfg->runtime_dir, 1, err, err_size) < 0) return -1;
+    /* RUNTIME_DIR is written into nginx.conf unquoted (pid, temp paths, upstream sockets): a space
+     * would split the directive and a ';' or brace would end it or open another. */
+    if (cfg->runtime_dir[strspn(cfg->runtime_dir, NGINX_SAFE_CHARS)] != '\0') {
+        snprintf(err, err_size, "RUNTIME_DIR may hold only letters, digits and / . _ - (it goes into nginx.conf), "
+                 "got \"%.40s\"", cfg->runtime_dir);
+        return -1;
+    }
     if (str_var(get, "NGINX_BIN", cfg->nginx_bin, sizeof cfg->nginx_bin, 1, err, err_size) < 0) return -1;
     if (str_var(get, "NGINX_TEMPLATE", cfg->nginx_template, sizeof cfg->nginx_template, 0, err, err_size) < 0)
         return -1;

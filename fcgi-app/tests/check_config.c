@@ -91,6 +91,13 @@ START_TEST(bad_values_name_the_variable)
         {"LOG_LEVEL", "verbose", "LOG_LEVEL"},
         {"RUNTIME_DIR", "relative/dir", "RUNTIME_DIR"},
         {"RUNTIME_DIR", "/a/very/long/runtime/directory/path/that/cannot/fit/in/a/unix/socket/path", "RUNTIME_DIR"},
+        {"RUNTIME_DIR", "/tmp/a b", "RUNTIME_DIR"},                     /* splits an nginx directive */
+        {"RUNTIME_DIR", "/tmp/x;error_log /etc/x", "RUNTIME_DIR"},      /* would add a directive */
+        {"RUNTIME_DIR", "/tmp/{", "RUNTIME_DIR"},
+        {"RUNTIME_DIR", "/tmp/$host", "RUNTIME_DIR"},
+        {"RUNTIME_DIR", "/tmp/\"q", "RUNTIME_DIR"},
+        {"RUNTIME_DIR", "/tmp/#c", "RUNTIME_DIR"},
+        {"RUNTIME_DIR", "/tmp/\n", "RUNTIME_DIR"},
         {"LISTEN_ADDRESS", "localhost", "LISTEN_ADDRESS"},
         {"LISTEN_ADDRESS", "::1", "LISTEN_ADDRESS"},
         {"NGINX_BIN", "nginx", "NGINX_BIN"},

@@ -446,6 +446,19 @@ class ProcessContract(unittest.TestCase):
             line = out.stderr.decode().strip().splitlines()[-1]
             self.assertEqual(json.loads(line)["level"], "error")
 
+    def test_runtime_dir_unsafe_for_nginx_conf_is_refused(self):
+        """RUNTIME_DIR goes into nginx.conf unquoted: existing, writable directories whose names
+        would split a directive or add one are refused before anything starts."""
+        for name in ("with space", "semi;error_log x", "brace{"):
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, name)
+                os.mkdir(path)
+                os.chmod(d, 0o755)
+                os.chmod(path, 0o777)  # writable by the user the stack runs as
+                out = self.start_expecting_failure({"RUNTIME_DIR": path}, "RUNTIME_DIR", code=2)
+                self.assertIn(b"nginx.conf", out.stderr)
+                self.assertEqual(os.listdir(path), [], "something was started in it")
+
     def test_missing_template_and_nginx(self):
         self.start_expecting_failure({"NGINX_TEMPLATE": "/nonexistent/nginx.conf.template"}, "NGINX_TEMPLATE")
         from stack import free_port
