@@ -174,10 +174,42 @@ class HTTPContract(unittest.TestCase):
             self.assertIsNotNone(m, "%s: no status line in %r" % (label, answer[:200]))
             self.assertIn(int(m.group(1)), expected, label)
             head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
-            if int(m.group(1)) != 505:
-                self.assertIn("content-type: text/plain; charset=utf-8", head, label)
+            self.assertIn("content-type: text/plain; charset=utf-8", head, label)
             self.assertNotIn("server: nginx/", head, label)
         self.assertEqual(responder_total(), before, "an oversized request reached the responder")
+
+    def test_nginx_own_answers_are_plain_text(self):
+        """Every answer nginx makes itself, on both listeners: text/plain, one line, and a 405 with
+        exactly one Allow: GET, HEAD (nginx's for TRACE, the responder's for other methods)."""
+        cases = [
+            (b"TRACE %s HTTP/1.1", 405),
+            (b"GET %s HTTP/1.1\r\nTransfer-Encoding: gzip", 501),
+            (b"GET %s HTTP/2.0", 505),
+            (b"GET %s HTTP/1.1\r\nContent-Length: 2000", 413),
+            (b"PUT %s HTTP/1.1", 405),
+        ]
+        for port, path in ((TARGET["port"], b"/"), (TARGET["metrics_port"], b"/metrics")):
+            for template, status in cases:
+                head = template % path
+                answer = raw_request(TARGET["host"], port, head + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+                top, _, body = answer.partition(b"\r\n\r\n")
+                lines = top.decode("latin-1").split("\r\n")
+                label = "%s on port %d" % (head.split(b"\r\n")[0].decode(), port)
+                self.assertEqual(int(lines[0].split(" ")[1]), status, label)
+                fields = [l.split(":", 1) for l in lines[1:]]
+                self.assertIn(["Content-Type", " text/plain; charset=utf-8"], fields, label)
+                allow = [v.strip() for k, v in fields if k.lower() == "allow"]
+                self.assertEqual(allow, ["GET, HEAD"] if status == 405 else [], label)
+                self.assertEqual(body.count(b"\n"), 1, label)
+                self.assertNotIn(b"<", body, label)
+
+    def test_small_bodies_are_ignored_larger_ones_refused(self):
+        """The body rule the README states: up to 1 KiB is read and ignored, more gets 413."""
+        small = raw(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\nConnection: close\r\n\r\n" + b"a" * 1024)
+        self.assertTrue(small.startswith(b"HTTP/1.1 200 "), small[:40])
+        self.assertTrue(small.endswith(b"Hello John!"))
+        big = raw(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\nConnection: close\r\n\r\n" + b"a" * 1025)
+        self.assertTrue(big.startswith(b"HTTP/1.1 413 "), big[:40])
 
     def test_odd_encodings_in_path(self):
         self.assertEqual(get("/b%79e")[::2], (200, b"Goodbye John!"))  # nginx decodes and normalises
@@ -311,6 +343,15 @@ class ProcessContract(unittest.TestCase):
             self.assertEqual(logged.get("request_id"), ids[0], head)
         for line in stack.stdout_lines:
             json.loads(line)  # every line is JSON
+
+    def test_access_log_method_is_the_request_line_s(self):
+        """error_page answers through an internal GET: the log must still say TRACE and POST."""
+        for head, method, status in ((b"TRACE / HTTP/1.1", "TRACE", 405),
+                                     (b"POST / HTTP/1.1\r\nContent-Length: 5000", "POST", 413)):
+            marker = "method-marker-%d" % time.monotonic_ns()
+            raw(head + b"\r\nHost: x\r\nUser-Agent: " + marker.encode() + b"\r\nConnection: close\r\n\r\n")
+            logged = self.wait_for_access_log(lambda r, m=marker: r.get("user_agent") == m)
+            self.assertEqual((logged["method"], logged["status"]), (method, status))
 
     def test_responder_logs_are_json_lines(self):
         stack = TARGET["stack"]
