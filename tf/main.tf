@@ -54,7 +54,6 @@ module "edge" {
   eks_enabled          = var.deploy_eks
   ecs_traffic_percent  = local.ecs_traffic_percent
   app_port             = var.app_port
-  eks_node_port        = var.eks_node_port
   health_check_path    = "/readyz"
   deregistration_delay = var.deregistration_delay
 }
@@ -119,8 +118,7 @@ module "eks" {
   node_disk_size      = var.eks_node_disk_size
 
   alb_security_group_id = module.edge[0].security_group_id
-  target_group_arn      = module.edge[0].eks_target_group_arn
-  node_port             = var.eks_node_port
+  app_port              = var.app_port
 }
 
 module "monitoring" {

@@ -56,9 +56,24 @@ output "eks_standard_support_ends" {
   value       = var.deploy_eks ? lookup(local.eks_standard_support_ends, var.eks_kubernetes_version, null) : null
 }
 
-output "eks_node_port" {
-  description = "NodePort the Kubernetes Service must use (the load balancer targets it on every node)."
-  value       = var.eks_node_port
+output "vpc_id" {
+  description = "VPC of the stack (the AWS Load Balancer Controller is told it: pods cannot reach the instance metadata service)."
+  value       = module.network.vpc_id
+}
+
+output "alb_security_group_id" {
+  description = "Security group of the shared load balancer; the TargetGroupBinding admits it to the pods' port. Null when neither side is deployed."
+  value       = try(module.edge[0].security_group_id, null)
+}
+
+output "eks_target_group_arn" {
+  description = "IP target group the TargetGroupBinding in k8s/overlays/eks fills with the pods' IPs, or null when EKS is off."
+  value       = var.deploy_eks ? module.edge[0].eks_target_group_arn : null
+}
+
+output "eks_lb_controller_service_account" {
+  description = "namespace/name of the AWS Load Balancer Controller's ServiceAccount that EKS Pod Identity gives the controller's IAM role, or null when EKS is off."
+  value       = try(module.eks[0].lb_controller_service_account, null)
 }
 
 output "ecs_cluster_name" {

@@ -495,17 +495,6 @@ variable "eks_node_disk_size" {
   }
 }
 
-variable "eks_node_port" {
-  description = "NodePort of the app's Kubernetes Service that the load balancer targets; must match the manifests in k8s/."
-  type        = number
-  default     = 30080
-
-  validation {
-    condition     = var.eks_node_port >= 30000 && var.eks_node_port <= 32767
-    error_message = "eks_node_port must be in the Kubernetes NodePort range 30000-32767."
-  }
-}
-
 # -------------------------------------------------------------- monitoring
 
 variable "alarm_email" {

@@ -49,6 +49,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
+import secrets
     create_backend_app,
 )
 from werkzeug.serving import make_server  # noqa: E402
@@ -218,6 +219,7 @@ def _delete_cluster_group(self: EKSResponse, result: Any) -> None:
     group_id = result.result["cluster"].resources_vpc_config.get("clusterSecurityGroupId")
     if group_id:
         ec2_backends[self.current_account][self.region].delete_security_group(group_id=group_id)
+    cluster.emulator_pod_identity_associations = {}
 
 
 def _create_node_autoscaling_group(self: EKSResponse, result: Any) -> None:
@@ -340,7 +342,7 @@ def _addons(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -
 
 
 def eks_extra_routes(request: Any, full_url: str, headers: dict[str, str]) -> Response:
-    """Serves /clusters/NAME/access-entries... and /clusters/NAME/addons..."""
+    """Serves /clusters/NAME/access-entries..., /addons... and /pod-identity-associations..."""
     parts = [part for part in request.path.split("/") if part][1:]
     cluster = _eks_cluster(headers, parts[0])
     if cluster is None:
@@ -356,6 +358,43 @@ def patch_eks() -> None:
     wrap(EKSResponse, "delete_cluster", _delete_cluster_group)
     wrap(EKSResponse, "create_nodegroup", _create_node_autoscaling_group)
     wrap(EKSResponse, "delete_nodegroup", _delete_node_autoscaling_group)
+def _pod_identity_associations(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -> Response:
+    """/clusters/NAME/pod-identity-associations[/ID]: CreatePodIdentityAssociation (POST),
+    ListPodIdentityAssociations (GET), Describe (GET ID), Update (POST ID), Delete (DELETE ID),
+    with the PodIdentityAssociation shape of the Amazon EKS API Reference (associationArn,
+    associationId, clusterName, namespace, serviceAccount, roleArn, tags, createdAt,
+    modifiedAt). The list returns "summaries" without roleArn, as ListPodIdentityAssociations
+    does."""
+    associations = cluster.emulator_pod_identity_associations
+    if not parts:
+        if method == "GET":
+            summaries = [{key: a[key] for key in ("clusterName", "namespace", "serviceAccount", "associationArn",
+                                                  "associationId")} for a in associations.values()]
+            return json_response(200, {"associations": summaries})
+        association_id = "a-" + secrets.token_hex(9)[:17]
+        now = time.time()
+        associations[association_id] = {
+            "clusterName": cluster.name,
+            "namespace": body["namespace"],
+            "serviceAccount": body["serviceAccount"],
+            "roleArn": body["roleArn"],
+            "associationArn": f"{cluster.arn.replace(':cluster/', ':podidentityassociation/')}/{association_id}",
+            "associationId": association_id,
+            "tags": body.get("tags") or {},
+            "createdAt": now,
+            "modifiedAt": now,
+        }
+        return json_response(200, {"association": associations[association_id]})
+    association = associations.get(parts[0])
+    if association is None or len(parts) > 1:
+        return not_found(f"No Pod Identity Association found with id {parts[0]} in cluster {cluster.name}")
+    if method == "DELETE":
+        del associations[parts[0]]
+    elif method == "POST" and body.get("roleArn"):
+        association.update(roleArn=body["roleArn"], modifiedAt=time.time())
+    return json_response(200, {"association": association})
+
+
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = eks_extra_routes
@@ -365,6 +404,8 @@ def patch_eks() -> None:
 # ------------------------------------------------------------------- server
 
 
+    if parts[1] == "pod-identity-associations":
+        return _pod_identity_associations(request.method, cluster, parts[2:], body)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", required=True, help="file to write the listening port to")
@@ -377,6 +418,8 @@ def main() -> int:
 
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
 
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$"] = eks_extra_routes
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<association>[^/]+)$"] = eks_extra_routes
     def stop(signum: int, frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 

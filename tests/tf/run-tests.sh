@@ -161,7 +161,7 @@ check_both_sides() {
   echo "Outputs for the deploy flow"
   check "outputs: every name the deploy flow reads is present" jq_true "$outputs" \
     '. as $out | [ "aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name","eks_update_kubeconfig_command",
-       "eks_node_port","ecs_cluster_name","ecs_service_name","ecs_task_definition_family","ecs_task_definition_json",
+       "vpc_id","alb_security_group_id","eks_target_group_arn","eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family","ecs_task_definition_json",
        "ecs_container_name","alb_url","image_architecture" ] | all(. as $k | $out | has($k))'
   check "outputs: alb_url is the load balancer's http URL" jq_true "$outputs" '.alb_url.value | test("^http://hello-cluster-[^ ]+\\.elb\\.amazonaws\\.com$")'
   check "outputs: region and ECR URL come from the provider, not hard-coded" jq_true "$outputs" \
@@ -248,8 +248,10 @@ check_both_sides() {
        and .MetadataOptions.HttpPutResponseHopLimit == 1 and .BlockDeviceMappings[0].Ebs.Encrypted' \
     ec2 describe-launch-template-versions --launch-template-id \
     "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.launchTemplate.id' --output text)"
-  check "node Auto Scaling group is registered in the EKS target group" aws_true \
-    '.AutoScalingGroups[0].TargetGroupARNs[0] | test(":targetgroup/hello-cluster-eks/")' \
+  # The EKS target group holds pod IPs (the AWS Load Balancer Controller registers them); an
+  # instance registration would be refused by an ip target group anyway.
+  check "node Auto Scaling group is not attached to any target group (pods are the targets)" aws_true \
+    '.AutoScalingGroups[0].TargetGroupARNs == []' \
     autoscaling describe-auto-scaling-groups --auto-scaling-group-names \
     "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.resources.autoScalingGroups[0].name' --output text)"
 
@@ -258,8 +260,8 @@ check_both_sides() {
     '.LoadBalancers[0] | .Scheme != "internal" and .Type == "application" and (.AvailabilityZones | length == 2)' \
     elbv2 describe-load-balancers --names "$NAME"
   ALB_ARN="$(awsq elbv2 describe-load-balancers --names "$NAME" --query 'LoadBalancers[0].LoadBalancerArn' --output text)"
-  check "target groups: ECS ip:8080 and EKS instance:30080, both on /readyz, 15 s deregistration delay" aws_true \
-    '[.TargetGroups[] | "\(.TargetType):\(.Port):\(.HealthCheckPath)"] | sort == ["instance:30080:/readyz", "ip:8080:/readyz"]' \
+  check "target groups: ECS and EKS both ip:8080 (task and pod IPs), both on /readyz" aws_true \
+    '[.TargetGroups[] | "\(.TargetType):\(.Port):\(.HealthCheckPath)"] | sort == ["ip:8080:/readyz", "ip:8080:/readyz"]' \
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
   LISTENER_ARN="$(awsq elbv2 describe-listeners --load-balancer-arn "$ALB_ARN" --query 'Listeners[?Port==`80`].ListenerArn | [0]' --output text)"
   check "listener rule on :80 forwards 50/50 to the ECS and EKS target groups" aws_true \
@@ -288,6 +290,9 @@ check_ecs_only() {
   check "no Auto Scaling group is left" aws_true '.AutoScalingGroups == []' autoscaling describe-auto-scaling-groups
   check "both target groups stay with the load balancer (switching a side is a listener change)" aws_true \
     '[.TargetGroups[] | .TargetType] | sort == ["instance", "ip"]' \
+  check "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
+    '[.associations[] | "\(.namespace)/\(.serviceAccount)"] == ["kube-system/aws-load-balancer-controller"]' \
+    eks list-pod-identity-associations --cluster-name "$NAME"
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
   check "the listener now forwards everything to ECS" aws_true \
     '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | "\(.TargetGroupArn | test(":targetgroup/hello-cluster-ecs/")):\(.Weight)"] == ["true:100"]' \

@@ -21,8 +21,7 @@ variables {
   node_desired_size            = 2
   node_disk_size               = 20
   alb_security_group_id        = "sg-0a1b2c3d4e5f60001"
-  target_group_arn             = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/hello-cluster-eks/0123456789abcdef"
-  node_port                    = 30080
+  app_port                     = 8080
 }
 
 run "control_plane" {
@@ -101,13 +100,8 @@ run "add_ons_and_nodes" {
   }
 
   assert {
-    condition     = aws_vpc_security_group_ingress_rule.node_port_from_alb.from_port == 30080 && aws_vpc_security_group_ingress_rule.node_port_from_alb.referenced_security_group_id == var.alb_security_group_id
-    error_message = "The NodePort must be open to the load balancer only."
-  }
-
-  assert {
-    condition     = aws_autoscaling_attachment.node_port.lb_target_group_arn == var.target_group_arn && aws_autoscaling_attachment.node_port.autoscaling_group_name == "eks-hello-cluster-1-abcd"
-    error_message = "The node group's Auto Scaling group must be registered in the EKS target group."
+    condition     = aws_vpc_security_group_ingress_rule.app_port_from_alb.from_port == 8080 && aws_vpc_security_group_ingress_rule.app_port_from_alb.referenced_security_group_id == var.alb_security_group_id
+    error_message = "The pods' app port must be open to the load balancer only."
   }
 }
 

@@ -44,8 +44,8 @@ run "both_sides_by_default" {
   }
 
   assert {
-    condition     = output.eks_node_port == 30080 && output.ecs_container_name == "hello" && output.ecs_task_definition_family == "hello-cluster"
-    error_message = "Node port, container name and family outputs are wrong."
+    condition     = output.ecs_container_name == "hello" && output.ecs_task_definition_family == "hello-cluster"
+    error_message = "Container name and family outputs are wrong."
   }
 
   assert {

@@ -134,7 +134,6 @@ run "edge_weighted_plain_http" {
     eks_enabled          = true
     ecs_traffic_percent  = 30
     app_port             = 8080
-    eks_node_port        = 30080
     health_check_path    = "/readyz"
     deregistration_delay = 15
   }
@@ -145,8 +144,8 @@ run "edge_weighted_plain_http" {
   }
 
   assert {
-    condition     = aws_lb_target_group.ecs.target_type == "ip" && aws_lb_target_group.eks.target_type == "instance" && aws_lb_target_group.eks.port == 30080
-    error_message = "ECS targets are task IPs; EKS targets are nodes on the NodePort."
+    condition     = aws_lb_target_group.ecs.target_type == "ip" && aws_lb_target_group.eks.target_type == "ip" && aws_lb_target_group.eks.port == 8080
+    error_message = "ECS targets are task IPs; EKS targets are pod IPs on the app port."
   }
 
   # A replaced target group is created before the old one goes (the listener
@@ -194,7 +193,6 @@ run "edge_https_redirects" {
     eks_enabled          = false
     ecs_traffic_percent  = 100
     app_port             = 8080
-    eks_node_port        = 30080
     health_check_path    = "/readyz"
     deregistration_delay = 15
   }

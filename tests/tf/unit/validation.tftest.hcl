@@ -42,7 +42,6 @@ run "platform_and_identity_values" {
   command = plan
 
   variables {
-    eks_node_port            = 8080
     eks_node_ami_type        = "AL2_ARM_64"
     eks_kubernetes_version   = "1.27"
     image_tag                = "latest"
@@ -53,7 +52,6 @@ run "platform_and_identity_values" {
   }
 
   expect_failures = [
-    var.eks_node_port,
     var.eks_node_ami_type,
     var.eks_kubernetes_version,
     var.image_tag,

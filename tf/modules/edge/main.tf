@@ -18,7 +18,8 @@ locals {
 
   listener_ports = local.https ? [80, 443] : [80]
   ingress_rules  = { for pair in setproduct(local.listener_ports, var.ingress_cidrs) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } }
-  target_ports   = toset([for p in concat(var.ecs_enabled ? [var.app_port] : [], var.eks_enabled ? [var.eks_node_port] : []) : tostring(p)])
+  # Both sides' targets are task or pod IPs on the app port.
+  target_ports = toset([for p in concat(var.ecs_enabled ? [var.app_port] : [], var.eks_enabled ? [var.app_port] : []) : tostring(p)])
 }
 
 resource "aws_security_group" "alb" {
@@ -101,11 +102,19 @@ resource "aws_lb_target_group" "ecs" {
 
 resource "aws_lb_target_group" "eks" {
   # A generated name (see the lifecycle below); the Name tag says whose it is.
-  name_prefix          = "eks-"
-  vpc_id               = var.vpc_id
-  target_type          = "instance"
-  protocol             = "HTTP"
-  port                 = var.eks_node_port
+  name_prefix = "eks-"
+  vpc_id      = var.vpc_id
+  # Pod IPs, registered by the AWS Load Balancer Controller through the
+  # TargetGroupBinding in k8s/overlays/eks. With instance targets on a NodePort
+  # the load balancer never sees a pod terminate; the EKS Best Practices Guide
+  # ("Load Balancing") recommends IP targets: "Register Pods as targets using IP
+  # Target-Type", and the controller's pod readiness gate "only works with
+  # target-type: ip" (AWS Load Balancer Controller docs, "Pod readiness gate").
+  # "port" is the default only: each target is registered with the pod's port.
+  target_type = "ip"
+  protocol    = "HTTP"
+  port        = var.app_port
+  # The pods' preStop sleep must outlast this (k8s/base/deployment.yaml; tests/k8s reads it here).
   deregistration_delay = var.deregistration_delay
 
   health_check {

@@ -45,7 +45,7 @@ variable "ecs_enabled" {
 }
 
 variable "eks_enabled" {
-  description = "Send the EKS target group (node instances on the Service's NodePort) its share of the traffic."
+  description = "Send the EKS target group (pod IPs on the app port, registered by the AWS Load Balancer Controller) its share of the traffic."
   type        = bool
 }
 
@@ -60,12 +60,7 @@ variable "ecs_traffic_percent" {
 }
 
 variable "app_port" {
-  description = "Container port of the application (ECS targets)."
-  type        = number
-}
-
-variable "eks_node_port" {
-  description = "NodePort of the Kubernetes Service on the EKS nodes (EKS targets)."
+  description = "Container port of the application: the port of the ECS tasks' and the EKS pods' IP targets."
   type        = number
 }
 

@@ -1,6 +1,7 @@
 # The EKS side: a control plane with API access entries and encrypted
-# secrets, managed add-ons, and one Graviton managed node group in the private
-# subnets whose instances serve the app's NodePort to the shared load balancer.
+# secrets, managed add-ons, one Graviton managed node group in the private
+# subnets, and the IAM side of the AWS Load Balancer Controller, which registers
+# the app's pod IPs in the shared load balancer's EKS target group.
 
 data "aws_region" "current" {}
 
@@ -275,19 +276,108 @@ resource "aws_eks_node_group" "this" {
 }
 
 # ---------------------------------------------------- shared load balancer
-# Nodes carry the cluster security group (no group in the launch template),
-# so the NodePort is opened there, to the load balancer only.
+# The load balancer sends to pod IPs. With the VPC CNI a pod's address sits on
+# a network interface of its node, which carries the cluster security group
+# (no group in the launch template), so the app port is opened there, to the
+# load balancer only. The TargetGroupBinding (k8s/overlays/eks) asks the
+# controller for the same rule; it compares rules by protocol, ports and
+# source, finds this one and adds nothing (pkg/networking, v3.5.0).
 
-resource "aws_vpc_security_group_ingress_rule" "node_port_from_alb" {
+resource "aws_vpc_security_group_ingress_rule" "app_port_from_alb" {
   security_group_id            = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
-  description                  = "App NodePort from the shared load balancer"
+  description                  = "App port of the pods from the shared load balancer"
   ip_protocol                  = "tcp"
-  from_port                    = var.node_port
-  to_port                      = var.node_port
+  from_port                    = var.app_port
+  to_port                      = var.app_port
   referenced_security_group_id = var.alb_security_group_id
 }
 
-resource "aws_autoscaling_attachment" "node_port" {
-  autoscaling_group_name = aws_eks_node_group.this.resources[0].autoscaling_groups[0].name
-  lb_target_group_arn    = var.target_group_arn
+# ---------------------------------------- AWS Load Balancer Controller (IAM)
+# The controller itself is installed by scripts/install-lb-controller.sh (Helm
+# chart 3.5.0); Terraform gives it its AWS identity through EKS Pod Identity:
+# no OIDC provider, no annotation on the ServiceAccount, and the nodes' IMDS
+# stays closed to pods (hop limit 1). The eks-pod-identity-agent add-on above
+# serves the credentials.
+
+locals {
+  lb_controller_namespace       = "kube-system"
+  lb_controller_service_account = "aws-load-balancer-controller"
+}
+
+# "Create IAM role with trust policy required by EKS Pod Identity" (Amazon EKS
+# User Guide): principal pods.eks.amazonaws.com with sts:AssumeRole and
+# sts:TagSession. The session tags EKS adds ("You can use these tags in the
+# condition keys in the trust policy to restrict which service accounts,
+# namespaces, and clusters can use this role") keep any other association in
+# the account from using this role.
+data "aws_iam_policy_document" "assume_by_pod_identity" {
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["pods.eks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/eks-cluster-name"
+      values   = [var.name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/kubernetes-namespace"
+      values   = [local.lb_controller_namespace]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/kubernetes-service-account"
+      values   = [local.lb_controller_service_account]
+    }
+  }
+}
+
+resource "aws_iam_role" "lb_controller" {
+  name_prefix        = "${substr(var.name, 0, 20)}-lbc-"
+  description        = "AWS Load Balancer Controller of ${var.name} (EKS Pod Identity)"
+  assume_role_policy = data.aws_iam_policy_document.assume_by_pod_identity.json
+}
+
+# The controller's published policy, vendored unchanged from
+# kubernetes-sigs/aws-load-balancer-controller v3.5.0 docs/install/iam_policy.json
+# ("curl -o iam-policy.json .../v3.5.0/docs/install/iam_policy.json", install
+# guide). It names the aws partition; China and GovCloud have their own files.
+# Minified: IAM counts a managed policy's size against 6,144 characters.
+resource "aws_iam_policy" "lb_controller" {
+  name_prefix = "${substr(var.name, 0, 20)}-lbc-"
+  description = "AWS Load Balancer Controller v3.5.0 (published iam_policy.json)"
+  policy      = jsonencode(jsondecode(file("${path.module}/lb-controller-iam-policy.json")))
+
+  lifecycle {
+    precondition {
+      condition     = local.partition == "aws"
+      error_message = "lb-controller-iam-policy.json is the controller's policy for the aws partition; vendor iam_policy_cn.json or iam_policy_us-gov.json for other partitions."
+    }
+  }
+}
+
+resource "aws_iam_role_policy_attachment" "lb_controller" {
+  role       = aws_iam_role.lb_controller.name
+  policy_arn = aws_iam_policy.lb_controller.arn
+}
+
+# CreatePodIdentityAssociation: "If a pod uses a service account that has an
+# association, Amazon EKS sets environment variables in the containers of the
+# pod", and associations "are eventually consistent, and may take several
+# seconds to be effective" (Amazon EKS API Reference). Environment variables are
+# set when a pod is created, so the controller is installed after this exists.
+resource "aws_eks_pod_identity_association" "lb_controller" {
+  cluster_name    = aws_eks_cluster.this.name
+  namespace       = local.lb_controller_namespace
+  service_account = local.lb_controller_service_account
+  role_arn        = aws_iam_role.lb_controller.arn
+
+  depends_on = [aws_iam_role_policy_attachment.lb_controller]
 }

@@ -34,7 +34,7 @@ output "node_group_name" {
 }
 
 output "node_autoscaling_group_name" {
-  description = "Auto Scaling group behind the node group, registered in the load balancer's target group."
+  description = "Auto Scaling group behind the node group (the load balancer targets pod IPs, not these instances)."
   value       = aws_eks_node_group.this.resources[0].autoscaling_groups[0].name
 }
 
@@ -46,4 +46,14 @@ output "admin_principal_arns" {
 output "update_kubeconfig_command" {
   description = "Command writing a kubeconfig entry for this cluster."
   value       = "aws eks update-kubeconfig --region ${data.aws_region.current.name} --name ${aws_eks_cluster.this.name}"
+}
+
+output "lb_controller_role_arn" {
+  description = "IAM role of the AWS Load Balancer Controller, given to its ServiceAccount through EKS Pod Identity."
+  value       = aws_iam_role.lb_controller.arn
+}
+
+output "lb_controller_service_account" {
+  description = "namespace/name of the ServiceAccount the controller must run as for its Pod Identity association to apply."
+  value       = "${aws_eks_pod_identity_association.lb_controller.namespace}/${aws_eks_pod_identity_association.lb_controller.service_account}"
 }

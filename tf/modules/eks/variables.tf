@@ -79,16 +79,16 @@ variable "node_disk_size" {
 }
 
 variable "alb_security_group_id" {
-  description = "Security group of the shared load balancer; it may reach the NodePort."
+  description = "Security group of the shared load balancer; it may reach the pods' app port."
   type        = string
 }
 
-variable "target_group_arn" {
-  description = "Instance target group of the shared load balancer; the node group's Auto Scaling group registers into it."
-  type        = string
-}
-
-variable "node_port" {
-  description = "NodePort of the application's Kubernetes Service (must match the manifests)."
+variable "app_port" {
+  description = "Container port of the application: the load balancer sends to the pod IPs on it."
   type        = number
+
+  validation {
+    condition     = var.app_port >= 1 && var.app_port <= 65535 && floor(var.app_port) == var.app_port
+    error_message = "app_port must be a TCP port number (1-65535)."
+  }
 }

@@ -55,6 +55,12 @@ mock_resource "aws_iam_role" {
   }
 }
 
+mock_resource "aws_iam_policy" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:policy/mock-policy"
+  }
+}
+
 mock_resource "aws_iam_openid_connect_provider" {
   defaults = {
     arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
