@@ -1,5 +1,8 @@
 ##@ Responder (fcgi-app/, nginx/)
 
+# lighttpd and h2o: make test-integration runs the contract through them as well.
+APT_PACKAGES += lighttpd h2o
+
 CC ?= cc
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -43,9 +46,10 @@ test-unit: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Check unit tests of the p
 	@for t in $^; do echo "== $$t"; CK_FORK=no $$t; done
 
 .PHONY: test-integration
-test-integration: build ## HTTP contract tests against real nginx + responder on free loopback ports; worker counts under a CPU quota
+test-integration: build ## HTTP contract tests against real nginx + responder on free loopback ports, through lighttpd and h2o too; worker counts under a CPU quota
 	python3 tests/integration/contract.py --binary $(BUILD_DIR)/hello
 	python3 tests/integration/cgroup_workers.py --binary $(BUILD_DIR)/hello
+	python3 tests/integration/other_servers.py --binary $(BUILD_DIR)/hello
 
 .PHONY: test-fault
 test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, nginx death, hostile FastCGI peers

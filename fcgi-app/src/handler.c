@@ -5,6 +5,26 @@
 
 #include "reqid.h"
 
+/* RFC 3875, 3.3: script-URI = <scheme> "://" <server-name> ":" <server-port> <script-path>
+ * <extra-path> "?" <query-string>, "where <script-path> and <extra-path> are taken from SCRIPT_NAME
+ * and PATH_INFO" (4.1.13: SCRIPT_NAME is "not URL-encoded"; 4.1.5: neither is PATH_INFO). Mounted
+ * at "/", lighttpd sends the whole path as SCRIPT_NAME and h2o sends it as PATH_INFO. */
+const char *hello_request_path(const char *document_uri, const char *script_name, const char *path_info, char *buf,
+                               size_t size)
+{
+    size_t s, p;
+
+    if (document_uri != NULL) return document_uri;
+    if (script_name == NULL && path_info == NULL) return NULL;
+    s = script_name != NULL ? strlen(script_name) : 0;
+    p = path_info != NULL ? strlen(path_info) : 0;
+    if (s + p + 1 > size) return NULL;
+    if (s > 0) memcpy(buf, script_name, s);
+    if (p > 0) memcpy(buf + s, path_info, p);
+    buf[s + p] = '\0';
+    return buf;
+}
+
 hello_route hello_route_of(const char *path, int internal)
 {
     if (path == NULL) return HELLO_ROUTE_UNKNOWN;

@@ -44,6 +44,13 @@ typedef struct {
 /* Fills res for req. Never fails: every input maps to some HTTP response. */
 void hello_handle(const hello_request *req, hello_response *res);
 
+/* The request path from the FastCGI parameters: nginx's DOCUMENT_URI when it is given, else
+ * SCRIPT_NAME followed by PATH_INFO, the CGI way (RFC 3875) that lighttpd and h2o follow. Returns
+ * document_uri, or buf (size bytes) holding the joined path, or NULL when there is none or it does
+ * not fit. Pure. */
+const char *hello_request_path(const char *document_uri, const char *script_name, const char *path_info, char *buf,
+                               size_t size);
+
 /* Maps a path to its route (exact match). */
 hello_route hello_route_of(const char *path, int internal);
 

@@ -198,6 +198,7 @@ static int serve_one(worker *w, conn *c)
     const char *body = NULL;
     size_t body_len = 0;
     char fresh_id[HELLO_REQID_FRESH_LEN + 1];
+    char path_buf[4096];
     hello_request rq;
     hello_response res;
     uint64_t start;
@@ -207,13 +208,21 @@ static int serve_one(worker *w, conn *c)
     start = now_us();
     hello_metrics_begin(slot);
     rq.method = FCGX_GetParam("REQUEST_METHOD", c->req.envp);
-    rq.path = FCGX_GetParam("DOCUMENT_URI", c->req.envp);
+    const char *document_uri = FCGX_GetParam("DOCUMENT_URI", c->req.envp);
+    rq.path = document_uri != NULL ? document_uri /* nginx */
+              : hello_request_path(NULL, FCGX_GetParam("SCRIPT_NAME", c->req.envp),
+                                   FCGX_GetParam("PATH_INFO", c->req.envp), path_buf, sizeof path_buf);
     rq.query = FCGX_GetParam("QUERY_STRING", c->req.envp);
     const char *listener = FCGX_GetParam("HELLO_LISTENER", c->req.envp);
     rq.internal = listener != NULL && strcmp(listener, "internal") == 0;
     rq.draining = atomic_load_explicit(&w->app->metrics->draining, memory_order_relaxed);
     hello_handle(&rq, &res);
-    res.request_id = request_id(w, FCGX_GetParam("REQUEST_ID", c->req.envp), fresh_id);
+    /* nginx passes the client's id as REQUEST_ID (when its map found it sane) and no headers;
+     * other servers pass every header as HTTP_* (RFC 3875, 4.1.18). */
+    res.request_id = request_id(w,
+                                document_uri != NULL ? FCGX_GetParam("REQUEST_ID", c->req.envp)
+                                                     : FCGX_GetParam("HTTP_X_REQUEST_ID", c->req.envp),
+                                fresh_id);
 
     if (res.wants_metrics) {
         long m = hello_metrics_render(w->app->metrics, &w->app->build, w->metrics_buf, OUT_BUF_SIZE / 2);

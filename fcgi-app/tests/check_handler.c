@@ -32,6 +32,21 @@ START_TEST(hello_default_and_named)
 }
 END_TEST
 
+/* nginx's DOCUMENT_URI wins; otherwise SCRIPT_NAME + PATH_INFO (lighttpd, h2o). */
+START_TEST(request_path_from_cgi_parameters)
+{
+    char buf[16];
+
+    ck_assert_str_eq(hello_request_path("/bye", "/ignored", "/too", buf, sizeof buf), "/bye");
+    ck_assert_str_eq(hello_request_path(NULL, "/bye", NULL, buf, sizeof buf), "/bye");  /* lighttpd */
+    ck_assert_str_eq(hello_request_path(NULL, "", "/bye", buf, sizeof buf), "/bye");    /* h2o at / */
+    ck_assert_str_eq(hello_request_path(NULL, "/app", "/x", buf, sizeof buf), "/app/x");
+    ck_assert_ptr_null(hello_request_path(NULL, NULL, NULL, buf, sizeof buf));
+    ck_assert_ptr_null(hello_request_path(NULL, "/0123456789", "/abcd", buf, sizeof buf)); /* 16 + NUL */
+    ck_assert_str_eq(hello_request_path(NULL, "/0123456789", "/abc", buf, sizeof buf), "/0123456789/abc");
+}
+END_TEST
+
 START_TEST(bye)
 {
     ck_assert_int_eq(handle("GET", "/bye", NULL)->status, 200);
@@ -187,6 +202,7 @@ static Suite *handler_suite(void)
 
     tcase_add_test(core, hello_default_and_named);
     tcase_add_test(core, bye);
+    tcase_add_test(core, request_path_from_cgi_parameters);
     tcase_add_test(core, head_has_no_body_but_same_length);
     tcase_add_test(core, health_and_readiness);
     tcase_add_test(core, metrics_only_internal);
