@@ -4,8 +4,9 @@
 // Usage: node validate-schema.mjs [--crds crds.json] < objects.json   (JSON arrays of objects)
 //
 // Kinds that Kubernetes does not define (TargetGroupBinding) are validated against the
-// openAPIV3Schema of their CustomResourceDefinition, given with --crds (vendored in
-// tests/k8s/crds/). The API server prunes unknown fields of a custom resource silently, or
+// openAPIV3Schema of their CustomResourceDefinition: the CRDs vendored in tests/k8s/crds/
+// (read through python3 and PyYAML, which the suite needs anyway), or a JSON array of CRDs
+// given with --crds. The API server prunes unknown fields of a custom resource silently, or
 // rejects them with kubectl's default strict field validation ("Strict: This will fail the
 // request with a BadRequest error if any unknown or duplicate fields are set", Kubernetes
 // API concepts, "Field validation"); either way a misspelled `targetGroupArn` never reaches
@@ -21,10 +22,11 @@
 // (and every key of a map), so a key it never read is not in the schema.
 // (Free-form fields such as a RawExtension would need an exception; none of our objects
 // has one.) Prints one `ok - ...` / `not ok - ...` line per object and exits 1 on any failure.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
 const modelsRoot = dirname(require.resolve("kubernetes-models/package.json", {
@@ -60,6 +62,15 @@ function closeSchema(node) {
   return out;
 }
 
+// The vendored CRDs (tests/k8s/crds/*.yaml) as a JSON array.
+function vendoredCrds() {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "crds");
+  const script = "import glob, json, sys, yaml\n" +
+    "docs = [d for f in sorted(glob.glob(sys.argv[1] + '/*.yaml')) for d in yaml.safe_load_all(open(f)) if d]\n" +
+    "print(json.dumps(docs))";
+  return JSON.parse(execFileSync("python3", ["-c", script, dir], { encoding: "utf8", maxBuffer: 64 << 20 }));
+}
+
 // Map "group/version kind" -> { validate } or { unserved } from a JSON array of CRDs.
 function loadCrds(file) {
   const ajv = new Ajv({ allErrors: true, strict: true });
@@ -67,7 +78,7 @@ function loadCrds(file) {
   ajv.addFormat("int64", { type: "number", validate: Number.isInteger });
   ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
   const byKind = new Map();
-  for (const crd of JSON.parse(readFileSync(file, "utf8"))) {
+  for (const crd of file ? JSON.parse(readFileSync(file, "utf8")) : vendoredCrds()) {
     if (crd.kind !== "CustomResourceDefinition") throw new Error(`${file}: ${crd.kind} is not a CustomResourceDefinition`);
     for (const version of crd.spec.versions) {
       const key = `${crd.spec.group}/${version.name} ${crd.spec.names.kind}`;
@@ -85,7 +96,7 @@ function loadCrds(file) {
 }
 
 const crdsArg = process.argv.indexOf("--crds");
-const crdKinds = crdsArg === -1 ? new Map() : loadCrds(process.argv[crdsArg + 1]);
+const crdKinds = loadCrds(crdsArg === -1 ? null : process.argv[crdsArg + 1]);
 
 async function objectMetaValidator() {
   const file = join(apimachineryRoot, "_schemas", "IoK8sApimachineryPkgApisMetaV1ObjectMeta.js");
