@@ -7,9 +7,11 @@ TF_DIR ?= tf
 TF_OUTPUTS_JSON ?=
 ALLOW_DIRTY ?= 0
 ROLLOUT_TIMEOUT ?= 300s
+# sha256:<hex> of an image the pipeline built, scanned and pushed: make deploy ships it as is.
+IMAGE_DIGEST ?=
 
 DEPLOY_ENV = TF_DIR="$(abspath $(TF_DIR))" TF_OUTPUTS_JSON="$(TF_OUTPUTS_JSON)" IMAGE="$(or $(IMAGE),hello-cluster)" \
-  ALLOW_DIRTY="$(ALLOW_DIRTY)" ROLLOUT_TIMEOUT="$(ROLLOUT_TIMEOUT)"
+  ALLOW_DIRTY="$(ALLOW_DIRTY)" ROLLOUT_TIMEOUT="$(ROLLOUT_TIMEOUT)" IMAGE_DIGEST="$(IMAGE_DIGEST)"
 
 APT_PACKAGES += docker-registry jq
 TEST_TARGETS += test-k8s test-deploy
@@ -20,9 +22,8 @@ deploy: ## Build, push and roll out this commit to EKS and/or ECS (all settings 
 	@$(DEPLOY_ENV) $(CURDIR)/scripts/deploy.sh
 
 .PHONY: deploy_all
-deploy_all: ## Create or update the infrastructure (tf_deploy), then deploy the app (deploy)
-	$(MAKE) --no-print-directory tf_deploy
-	$(MAKE) --no-print-directory deploy
+deploy_all: ## Registry, push, then infrastructure and rollout in the order AWS needs (scripts/deploy-all.sh)
+	@$(DEPLOY_ENV) AWS_REGION="$(AWS_REGION)" TF_VARS="$(TF_VARS)" $(CURDIR)/scripts/deploy-all.sh
 
 .PHONY: destroy
 destroy: ## Delete Kubernetes objects that own load balancers (EKS), then terraform destroy (tf_destroy)

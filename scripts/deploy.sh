@@ -6,12 +6,16 @@
 #
 #   1. checks, before anything changes: tools, outputs, a clean git tree, AWS credentials,
 #      the Docker engine, access to the Kubernetes API, the ECS service, the manifests
-#   2. ECR login, image build (multi-arch with buildx, else the host architecture), push
-#      under the commit tag
+#   2. ECR login; the image for linux/amd64 and linux/arm64 under the commit tag: an
+#      existing tag is reused only when its manifest list holds both platforms, a new one
+#      is built for both and pushed as one manifest list; a single-architecture image is
+#      never pushed under the tag (ECR tags are immutable: it would stay wrong forever)
 #   3. EKS: kubectl apply -k (the eks overlay with the image set), rollout status, and
 #      rollout undo plus a non-zero exit when the rollout fails
 #   4. ECS: register a task definition revision (Terraform's rendering with the new image),
-#      update-service, wait for services-stable
+#      update-service, then follow that deployment until ECS reports it COMPLETED; a FAILED
+#      or rolled-back deployment fails the deploy, names the revision ECS runs now, and
+#      rolls EKS back to its previous revision so both sides serve the same version
 #   5. print the URL
 #
 # Knobs (environment):
@@ -19,10 +23,19 @@
 #   TF_OUTPUTS_JSON        read the outputs from this file instead of running terraform
 #   IMAGE                  local image name that `make image` builds (default hello-cluster)
 #   ALLOW_DIRTY=1          deploy a tree with uncommitted changes (tag <commit>-dirty-<time>)
-#   BUILDX=auto|0          auto: multi-arch buildx build when buildx exists; 0: never
+#   IMAGE_DIGEST=sha256:…  deploy <ecr_repository_url>@<digest>, an image the pipeline built,
+#                          scanned and pushed; nothing is built (its platforms are checked)
+#   DEPLOY_PHASE=push      build and push only, print the reference on the last line
+#                          (make deploy_all pushes before Terraform creates an ECS service)
+#   BUILDX=auto|0          auto: buildx with a docker-container builder when buildx exists;
+#                          0: per-platform builds and `docker manifest` (no buildx needed)
 #   ROLLOUT_TIMEOUT        kubectl rollout status timeout (default 300s)
-#   EKS_UPDATE_KUBECONFIG=0  use the current KUBECONFIG context instead of writing one with
-#                          `aws eks update-kubeconfig` (CI runners with a prepared context)
+#   ECS_ROLLOUT_TIMEOUT    seconds to wait for the ECS deployment (default 1800)
+#   ECS_POLL_SECONDS       seconds between ECS deployment checks (default 15)
+#   EKS_UPDATE_KUBECONFIG=0  use the caller's KUBECONFIG as it is instead of a kubeconfig
+#                          private to this run written by `aws eks update-kubeconfig`
+#                          (CI runners with a prepared context). The caller's file is
+#                          never written either way.
 #   K8S_OVERLAY            kustomize overlay to deploy (default k8s/overlays/eks)
 set -euo pipefail
 
@@ -36,13 +49,20 @@ readonly BUILDX="${BUILDX:-auto}"
 readonly ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
 readonly EKS_UPDATE_KUBECONFIG="${EKS_UPDATE_KUBECONFIG:-1}"
 readonly K8S_OVERLAY="${K8S_OVERLAY:-$REPO_ROOT/k8s/overlays/eks}"
-readonly PLATFORMS="linux/arm64,linux/amd64"
+readonly IMAGE_DIGEST="${IMAGE_DIGEST:-}"
+readonly DEPLOY_PHASE="${DEPLOY_PHASE:-all}"
+readonly ECS_ROLLOUT_TIMEOUT="${ECS_ROLLOUT_TIMEOUT:-1800}"
+readonly ECS_POLL_SECONDS="${ECS_POLL_SECONDS:-15}"
+# One image for every place it runs: Graviton nodes and Fargate ARM64 in the cloud,
+# amd64 laptops and runners. Both platforms always, whatever the stack runs today.
+readonly PLATFORMS="linux/amd64,linux/arm64"
 # Names inside the manifests (k8s/base), not cloud names.
 readonly K8S_NAMESPACE=hello
 readonly K8S_DEPLOYMENT=hello
 
 WORK_DIR=""
 OUTPUTS=""
+EKS_ROLLED_OUT=0
 
 step() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -135,12 +155,18 @@ check_docker_engine() {
     die "docker cannot reach a Docker engine (docker info failed): start dockerd (docker/engine.sh start)"
 }
 
-# Writes the kubeconfig entry (unless EKS_UPDATE_KUBECONFIG=0) and proves that the API
-# answers and lets us manage Deployments, before anything changes.
+# Proves that the API answers and lets us manage Deployments, before anything changes.
+# Unless EKS_UPDATE_KUBECONFIG=0, the cluster's entry goes into a kubeconfig private to
+# this run: `aws eks update-kubeconfig` "Configures kubectl so that you can connect to an
+# Amazon EKS cluster" by writing the file and "the current context ... is set to the
+# cluster" (AWS CLI reference, eks update-kubeconfig), so pointed at ~/.kube/config it
+# would switch the operator's context behind their back.
 check_kubernetes_access() {
   if [[ "$EKS_UPDATE_KUBECONFIG" == 1 ]]; then
-    aws eks update-kubeconfig --region "$REGION" --name "$EKS_CLUSTER" >/dev/null ||
-      die "aws eks update-kubeconfig --name $EKS_CLUSTER failed"
+    local err
+    export KUBECONFIG="$WORK_DIR/kubeconfig"
+    err="$(aws eks update-kubeconfig --region "$REGION" --name "$EKS_CLUSTER" --kubeconfig "$KUBECONFIG" 2>&1 >/dev/null)" ||
+      die "aws eks update-kubeconfig --name $EKS_CLUSTER failed ($(tail -n 1 <<<"$err"))"
   fi
   local answer
   if ! answer="$(kubectl auth can-i create deployments.apps --namespace "$K8S_NAMESPACE" --request-timeout=15s 2>&1)"; then
@@ -151,13 +177,13 @@ check_kubernetes_access() {
   fi
 }
 
-# Writes a throw-away overlay on top of K8S_OVERLAY that sets the image and the NodePort
-# from the stack's outputs (kustomize `images:`, no text substitution), and renders it once
-# so a broken manifest stops the deploy before anything changes.
+# Writes a throw-away overlay on top of K8S_OVERLAY that sets the image and binds the pods
+# to the load balancer's target group (the stack's outputs; no text substitution), and
+# renders it once so a broken manifest stops the deploy before anything changes.
 prepare_k8s_overlay() {
   local overlay="$WORK_DIR/k8s-overlay"
   mkdir -p "$overlay"
-  "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$overlay" "$IMAGE_REF" "$EKS_NODE_PORT" "$K8S_OVERLAY"
+  "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$overlay" "$IMAGE_REF" "$EKS_TARGET_GROUP_ARN" "$ALB_SECURITY_GROUP_ID" "$K8S_OVERLAY"
   kubectl kustomize "$overlay" >"$WORK_DIR/k8s-rendered.yaml" ||
     die "kubectl kustomize $K8S_OVERLAY failed"
   K8S_OVERLAY_DIR="$overlay"
@@ -177,6 +203,10 @@ prepare_task_definition() {
   jq -e --arg name "$ECS_CONTAINER" 'any(.containerDefinitions[]; .name == $name)' \
     >/dev/null 2>&1 <<<"$ECS_TASK_DEFINITION_JSON" ||
     die "ecs_task_definition_json has no container named $ECS_CONTAINER"
+  local want
+  want="$(jq -r '.runtimePlatform.cpuArchitecture // "X86_64"' <<<"$ECS_TASK_DEFINITION_JSON")"
+  [[ "$want" == "$([[ "$IMAGE_ARCH" == arm64 ]] && echo ARM64 || echo X86_64)" ]] ||
+    die "the task definition's runtimePlatform is $want but the stack's image_architecture is $IMAGE_ARCH: run make tf_deploy"
   jq --arg name "$ECS_CONTAINER" --arg image "$IMAGE_REF" \
     '.containerDefinitions |= map(if .name == $name then .image = $image else . end)' \
     <<<"$ECS_TASK_DEFINITION_JSON" >"$WORK_DIR/task-definition.json"
@@ -194,37 +224,97 @@ registry_login() {
   note "logged in to $host"
 }
 
-image_in_registry() {
-  local repository="${ECR_URL#*/}"
-  aws ecr describe-images --region "$REGION" --repository-name "$repository" \
-    --image-ids "imageTag=$DEPLOY_TAG" >/dev/null 2>&1
+# `docker manifest` needs --insecure for a plain-HTTP registry on the loopback (the tests').
+manifest_flags() {
+  if [[ "${1%%/*}" =~ ^(127\.[0-9.]+|localhost)(:[0-9]+)?$ ]]; then printf '%s\n' --insecure; fi
 }
 
+# Prints the platforms (os/arch, one a line) of reference $1 in the registry; fails when the
+# registry has no such image. A single-platform manifest prints "single-platform".
+registry_platforms() {
+  local manifest flags
+  mapfile -t flags < <(manifest_flags "$1")
+  manifest="$(docker manifest inspect "${flags[@]}" "$1" 2>/dev/null)" || return 1
+  jq -r 'if has("manifests") then .manifests[] | select(.platform != null and .platform.architecture != "unknown")
+         | "\(.platform.os)/\(.platform.architecture)" else "single-platform" end' <<<"$manifest" | sort -u
+}
+
+# Dies unless reference $1 lists every platform in PLATFORMS. $2 says where it came from.
+require_platforms() {
+  local ref="$1" origin="$2" have missing=() platform
+  have="$(registry_platforms "$ref")" || die "$ref is not in the registry"
+  for platform in ${PLATFORMS//,/ }; do
+    grep -qxF "$platform" <<<"$have" || missing+=("$platform")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  die "$origin $ref holds $(paste -sd, <<<"$have" | sed 's/single-platform/one platform only (no manifest list)/') but not ${missing[*]}: nodes and tasks of that architecture would fail with \"exec format error\" or CannotPullContainerError. Registry tags are immutable, so this tag cannot be repaired: deploy another commit (or delete the tag in ECR first)."
+}
+
+build_args() {
+  printf '%s\n' --build-arg "VERSION=$DEPLOY_TAG" --build-arg "COMMIT=$(git -C "$REPO_ROOT" rev-parse HEAD)" \
+    --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --build-arg "SOURCE=$(git -C "$REPO_ROOT" config --get remote.origin.url || echo unknown)"
+}
+
+# buildx: a docker-container builder, since the default `docker` driver refuses
+# multi-platform builds ("Multi-platform build is not supported for the docker driver",
+# Docker docs, "Multi-platform builds": "The default image store in Docker Engine doesn't
+# support multi-platform images ... create a custom builder that uses a driver with
+# multi-platform support, such as the docker-container driver").
+build_with_buildx() {
+  local builder=hello-cluster-multiarch args
+  if ! docker buildx inspect "$builder" >/dev/null 2>&1; then
+    docker buildx create --name "$builder" --driver docker-container >/dev/null ||
+      die "docker buildx create --driver docker-container failed"
+  fi
+  mapfile -t args < <(build_args)
+  note "docker buildx build --builder $builder --platform $PLATFORMS --push"
+  docker buildx build --builder "$builder" --platform "$PLATFORMS" -f "$REPO_ROOT/docker/Dockerfile" \
+    "${args[@]}" --tag "$IMAGE_REF" --push "$REPO_ROOT" || die "docker buildx build failed"
+}
+
+# Without buildx: one `make image PLATFORM=…` per platform (emulated where foreign), each
+# pushed under <tag>-<arch>, then one manifest list under the commit tag.
+build_per_platform() {
+  local platform arch local_ref parts=() flags
+  mapfile -t flags < <(manifest_flags "$IMAGE_REF")
+  for platform in ${PLATFORMS//,/ }; do
+    arch="${platform#*/}"
+    local_ref="$IMAGE:$DEPLOY_TAG-$arch"
+    note "make image PLATFORM=$platform"
+    make --no-print-directory -C "$REPO_ROOT" image PLATFORM="$platform" IMAGE="$IMAGE" TAG="$DEPLOY_TAG" >&2 ||
+      die "make image PLATFORM=$platform failed (a foreign platform needs binfmt and qemu-user-static: make deps)"
+    [[ "$(docker image inspect -f '{{.Architecture}}' "$local_ref" 2>/dev/null)" == "$arch" ]] ||
+      die "$local_ref is not a $arch image (docker image inspect says $(docker image inspect -f '{{.Architecture}}' "$local_ref" 2>/dev/null || echo nothing))"
+    docker tag "$local_ref" "$ECR_URL:$DEPLOY_TAG-$arch"
+    docker push --quiet "$ECR_URL:$DEPLOY_TAG-$arch" >/dev/null || die "docker push $ECR_URL:$DEPLOY_TAG-$arch failed"
+    parts+=("$ECR_URL:$DEPLOY_TAG-$arch")
+  done
+  note "docker manifest create $IMAGE_REF (${PLATFORMS})"
+  docker manifest create "${flags[@]}" "$IMAGE_REF" "${parts[@]}" >/dev/null || die "docker manifest create failed"
+  docker manifest push "${flags[@]}" --purge "$IMAGE_REF" >/dev/null || die "docker manifest push $IMAGE_REF failed"
+}
+
+# Sets IMAGE_REF to what the sides will run: the pipeline's digest, the commit's existing
+# tag when it is complete, or a fresh multi-platform build of the commit.
 build_and_push() {
-  if image_in_registry; then
-    note "$IMAGE_REF is already in the registry (tags are immutable); not rebuilding"
+  if [[ -n "$IMAGE_DIGEST" ]]; then
+    require_platforms "$IMAGE_REF" "IMAGE_DIGEST"
+    note "$IMAGE_REF: $(registry_platforms "$IMAGE_REF" | paste -sd' ' -); nothing to build"
     return 0
   fi
-  local want_arch="$IMAGE_ARCH"
+  if registry_platforms "$IMAGE_REF" >/dev/null; then
+    require_platforms "$IMAGE_REF" "the existing tag"
+    note "$IMAGE_REF is already in the registry for $PLATFORMS (tags are immutable); not rebuilding"
+    return 0
+  fi
   if [[ "$BUILDX" != 0 ]] && docker buildx version >/dev/null 2>&1; then
-    note "docker buildx build --platform $PLATFORMS --push"
-    docker buildx build --platform "$PLATFORMS" -f "$REPO_ROOT/docker/Dockerfile" \
-      --build-arg "VERSION=$DEPLOY_TAG" --build-arg "COMMIT=$(git -C "$REPO_ROOT" rev-parse HEAD)" \
-      --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-      --build-arg "SOURCE=$(git -C "$REPO_ROOT" config --get remote.origin.url || echo unknown)" \
-      --tag "$IMAGE_REF" --push "$REPO_ROOT" || die "docker buildx build failed"
-    return 0
+    build_with_buildx
+  else
+    build_per_platform
   fi
-  local host_arch
-  host_arch="$(docker version --format '{{.Server.Arch}}' 2>/dev/null || uname -m)"
-  case "$host_arch" in x86_64) host_arch=amd64 ;; aarch64) host_arch=arm64 ;; esac
-  if [[ "$host_arch" != "$want_arch" ]]; then
-    warn "docker buildx is not available, so the image is built for this host ($host_arch) only, but the stack runs $want_arch: pods and tasks will fail to start. Install buildx (docker-buildx-plugin), or deploy from a host of that architecture."
-  fi
-  note "make image (single architecture: $host_arch)"
-  make --no-print-directory -C "$REPO_ROOT" image IMAGE="$IMAGE" TAG="$DEPLOY_TAG" || die "make image failed"
-  docker tag "$IMAGE:$DEPLOY_TAG" "$IMAGE_REF"
-  docker push --quiet "$IMAGE_REF" >/dev/null || die "docker push $IMAGE_REF failed"
+  require_platforms "$IMAGE_REF" "the pushed tag"
+  note "pushed $IMAGE_REF: $(registry_platforms "$IMAGE_REF" | paste -sd' ' -)"
 }
 
 rollout_eks() {
@@ -236,28 +326,81 @@ rollout_eks() {
     fi
     die "EKS rollout failed and kubectl rollout undo failed too (first deploy?); ECS left unchanged"
   fi
+  EKS_ROLLED_OUT=1
 }
 
 rollout_ecs() {
-  local arn desired min args=()
+  local arn
   arn="$(aws ecs register-task-definition --region "$REGION" \
     --cli-input-json "file://$WORK_DIR/task-definition.json" \
     --query taskDefinition.taskDefinitionArn --output text)" || die "aws ecs register-task-definition failed"
   note "registered $arn"
-  # Terraform creates the service with no tasks (no image existed yet); the first deploy
-  # raises it to the autoscaler's minimum. Later deploys leave the count to the autoscaler.
-  desired="$(aws ecs describe-services --region "$REGION" --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" \
-    --query 'services[0].desiredCount' --output text)"
-  min="$(tf_output ecs_min_capacity)"
-  if [[ -n "$min" && "$desired" =~ ^[0-9]+$ ]] && ((desired < min)); then
-    args=(--desired-count "$min")
-    note "raising the desired count from $desired to $min"
-  fi
+  # The count is the autoscaler's: Terraform created the service on a pushed image and
+  # its scalable target holds the count inside [min, max].
   aws ecs update-service --region "$REGION" --cluster "$ECS_CLUSTER" --service "$ECS_SERVICE" \
-    --task-definition "$arn" "${args[@]}" >/dev/null || die "aws ecs update-service failed"
-  note "waiting for $ECS_CLUSTER/$ECS_SERVICE to become stable"
-  aws ecs wait services-stable --region "$REGION" --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" ||
-    die "ECS service $ECS_SERVICE did not become stable; its deployment circuit breaker rolls back to the last working revision (aws ecs describe-services --cluster $ECS_CLUSTER --services $ECS_SERVICE)"
+    --task-definition "$arn" >/dev/null || ecs_failed "aws ecs update-service failed"
+  wait_for_ecs_deployment "$arn"
+}
+
+# Follows the deployment of task definition $1 until ECS reports it. `aws ecs wait
+# services-stable` cannot be used: it waits for "length(deployments) == 1 && runningCount
+# == desiredCount" (AWS CLI reference), which also holds after the circuit breaker rolled
+# the service back to the old revision, and it gives up after 40 checks 15 s apart. ECS
+# itself says how a deployment ended: "When the service reaches a steady state, the
+# deployment transitions to a COMPLETED state. If the service fails to reach a steady
+# state and circuit breaker is turned on, the deployment transitions to a FAILED state"
+# (Deployment.rolloutState, ECS API reference).
+wait_for_ecs_deployment() {
+  local arn="$1" deadline=$((SECONDS + ECS_ROLLOUT_TIMEOUT)) service verdict last=""
+  note "following the ECS deployment of ${arn##*/} (up to ${ECS_ROLLOUT_TIMEOUT}s)"
+  while :; do
+    service="$(aws ecs describe-services --region "$REGION" --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" \
+      --query 'services[0]' --output json 2>&1)" || ecs_failed "aws ecs describe-services failed ($(tail -n 1 <<<"$service"))"
+    verdict="$(jq -r --arg arn "$arn" '
+      ([.deployments[] | select(.taskDefinition == $arn)] | first) as $ours
+      | if $ours == null then "gone"
+        elif $ours.rolloutState == "FAILED" then "failed"
+        elif $ours.status != "PRIMARY" then "gone"
+        elif $ours.rolloutState == "COMPLETED" and (.deployments | length) == 1
+             and $ours.runningCount == $ours.desiredCount then "done"
+        else "waiting \($ours.rolloutState // "?"): \($ours.runningCount) of \($ours.desiredCount) running, \($ours.failedTasks // 0) failed"
+        end' <<<"$service")"
+    case "$verdict" in
+      done)
+        note "ECS deployment COMPLETED: $(jq -r '.runningCount' <<<"$service") tasks of ${arn##*/} running"
+        return 0 ;;
+      failed | gone)
+        ecs_failed "ECS deployment of ${arn##*/} $(jq -r --arg arn "$arn" \
+          '([.deployments[] | select(.taskDefinition == $arn)] | first) as $d
+           | if $d == null then "was replaced" else "ended \($d.rolloutState): \($d.rolloutStateReason)" end' <<<"$service")." \
+          "ECS now runs $(jq -r '[.deployments[] | select(.status == "PRIMARY")][0] | "\(.taskDefinition | split("/") | last) (\(.rolloutState))"' <<<"$service")$(
+            [[ "$(jq -r '[.deployments[] | select(.status == "PRIMARY")][0].rolloutStateReason // ""' <<<"$service")" == *"rolling back"* ]] &&
+              printf '%s' ': the circuit breaker rolled the service back')." \
+          "$(jq -r '"Latest ECS events:", (.events[:4][] | "      \(.message)")' <<<"$service")" ;;
+    esac
+    [[ "$verdict" != "$last" ]] && note "ECS: $verdict"
+    last="$verdict"
+    ((SECONDS < deadline)) ||
+      ecs_failed "the ECS deployment of ${arn##*/} did not finish within ${ECS_ROLLOUT_TIMEOUT}s (${verdict#waiting }); ECS keeps trying (aws ecs describe-services --cluster $ECS_CLUSTER --services $ECS_SERVICE)"
+    sleep "$ECS_POLL_SECONDS"
+  done
+}
+
+# The ECS side failed after EKS took the new image: put EKS back on its previous revision
+# so both sides serve one version, or say plainly that they differ. Then exit 1.
+ecs_failed() {
+  local line
+  for line in "$@"; do printf 'deploy: error: %s\n' "$line" >&2; done
+  if [[ "$EKS_ROLLED_OUT" == 1 ]]; then
+    warn "rolling EKS back to its previous revision, so both sides serve the same version"
+    if kubectl rollout undo "deployment/$K8S_DEPLOYMENT" --namespace "$K8S_NAMESPACE" >&2 &&
+      kubectl rollout status "deployment/$K8S_DEPLOYMENT" --namespace "$K8S_NAMESPACE" --timeout="$ROLLOUT_TIMEOUT" >&2; then
+      printf 'deploy: error: EKS was rolled back too: neither side runs %s\n' "$IMAGE_REF" >&2
+    else
+      printf 'deploy: error: the sides differ: EKS runs %s, ECS does not (kubectl rollout undo failed)\n' "$IMAGE_REF" >&2
+    fi
+  fi
+  exit 1
 }
 
 # ---------------------------------------------------------------- main
@@ -269,38 +412,50 @@ main() {
   REGION="$(require_output aws_region)"
   ECR_URL="$(require_output ecr_repository_url)"
   IMAGE_ARCH="$(require_output image_architecture)"
-  DEPLOY_EKS="$(require_output deploy_eks)"
-  DEPLOY_ECS="$(require_output deploy_ecs)"
+  DEPLOY_EKS="$(tf_output deploy_eks)"
+  DEPLOY_ECS="$(tf_output deploy_ecs)"
+  case "$DEPLOY_PHASE" in all | push) ;; *) die "DEPLOY_PHASE=$DEPLOY_PHASE: use all or push" ;; esac
+  [[ ",$PLATFORMS," == *",linux/$IMAGE_ARCH,"* ]] ||
+    die "the stack runs $IMAGE_ARCH, which is not among the platforms built ($PLATFORMS)"
   local tools=(aws docker)
-  [[ "$DEPLOY_EKS" == true ]] && tools+=(kubectl)
+  [[ "$DEPLOY_PHASE" == all && "$DEPLOY_EKS" == true ]] && tools+=(kubectl)
   check_tools "${tools[@]}"
-  if [[ "$DEPLOY_EKS" == true ]]; then
-    EKS_CLUSTER="$(require_output eks_cluster_name)"
-    EKS_NODE_PORT="$(require_output eks_node_port)"
+  if [[ "$DEPLOY_PHASE" == all ]]; then
+    if [[ "$DEPLOY_EKS" == true ]]; then
+      EKS_CLUSTER="$(require_output eks_cluster_name)"
+      EKS_TARGET_GROUP_ARN="$(require_output eks_target_group_arn)"
+      ALB_SECURITY_GROUP_ID="$(require_output alb_security_group_id)"
+    fi
+    if [[ "$DEPLOY_ECS" == true ]]; then
+      ECS_CLUSTER="$(require_output ecs_cluster_name)"
+      ECS_SERVICE="$(require_output ecs_service_name)"
+      ECS_CONTAINER="$(require_output ecs_container_name)"
+      ECS_TASK_DEFINITION_JSON="$(require_output ecs_task_definition_json)"
+    fi
+    [[ "$DEPLOY_EKS" == true || "$DEPLOY_ECS" == true ]] ||
+      die "deploy_eks and deploy_ecs are both false: nothing runs the image (set one in Terraform and run make tf_deploy)"
   fi
-  if [[ "$DEPLOY_ECS" == true ]]; then
-    ECS_CLUSTER="$(require_output ecs_cluster_name)"
-    ECS_SERVICE="$(require_output ecs_service_name)"
-    ECS_CONTAINER="$(require_output ecs_container_name)"
-    ECS_TASK_DEFINITION_JSON="$(require_output ecs_task_definition_json)"
-  fi
-  [[ "$DEPLOY_EKS" == true || "$DEPLOY_ECS" == true ]] ||
-    die "deploy_eks and deploy_ecs are both false: nothing runs the image (set one in Terraform and run make tf_deploy)"
 
-  choose_tag
-  IMAGE_REF="$ECR_URL:$DEPLOY_TAG"
+  if [[ -n "$IMAGE_DIGEST" ]]; then
+    [[ "$IMAGE_DIGEST" =~ ^sha256:[0-9a-f]{64}$ ]] || die "IMAGE_DIGEST=$IMAGE_DIGEST is not sha256:<64 lowercase hex digits>"
+    DEPLOY_TAG="${IMAGE_DIGEST#sha256:}"
+    IMAGE_REF="$ECR_URL@$IMAGE_DIGEST"
+  else
+    choose_tag
+    IMAGE_REF="$ECR_URL:$DEPLOY_TAG"
+  fi
   WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hello-deploy.XXXXXX")"
   note "image $IMAGE_REF; region $REGION; EKS $DEPLOY_EKS; ECS $DEPLOY_ECS"
 
   step "Checking credentials and access"
   check_aws_credentials
   check_docker_engine
-  if [[ "$DEPLOY_EKS" == true ]]; then
+  if [[ "$DEPLOY_PHASE" == all && "$DEPLOY_EKS" == true ]]; then
     check_kubernetes_access
     prepare_k8s_overlay
     note "Kubernetes API of $EKS_CLUSTER answers; manifests render"
   fi
-  if [[ "$DEPLOY_ECS" == true ]]; then
+  if [[ "$DEPLOY_PHASE" == all && "$DEPLOY_ECS" == true ]]; then
     check_ecs_service
     prepare_task_definition
     note "ECS service $ECS_CLUSTER/$ECS_SERVICE is active"
@@ -311,6 +466,11 @@ main() {
 
   step "Building and pushing $IMAGE_REF"
   build_and_push
+  if [[ "$DEPLOY_PHASE" == push ]]; then
+    step "Pushed $IMAGE_REF"
+    printf '%s\n' "$IMAGE_REF"
+    return 0
+  fi
 
   if [[ "$DEPLOY_EKS" == true ]]; then
     step "Rolling out to EKS ($EKS_CLUSTER, namespace $K8S_NAMESPACE)"

@@ -20,6 +20,12 @@ readonly EKS_UPDATE_KUBECONFIG="${EKS_UPDATE_KUBECONFIG:-1}"
 readonly K8S_OVERLAY="${K8S_OVERLAY:-$REPO_ROOT/k8s/overlays/eks}"
 readonly DELETE_TIMEOUT="${DELETE_TIMEOUT:-600s}"
 
+KUBECONFIG_DIR=""
+cleanup() {
+  if [[ -n "$KUBECONFIG_DIR" ]]; then rm -rf "$KUBECONFIG_DIR"; fi
+}
+trap cleanup EXIT
+
 step() { printf '==> %s\n' "$*"; }
 die() {
   printf 'destroy: error: %s\n' "$*" >&2
@@ -65,7 +71,11 @@ main() {
 
   step "Connecting to $cluster"
   if [[ "$EKS_UPDATE_KUBECONFIG" == 1 ]]; then
-    aws eks update-kubeconfig --region "$region" --name "$cluster" >/dev/null ||
+    # A kubeconfig private to this run: update-kubeconfig would otherwise rewrite the
+    # operator's ~/.kube/config and switch its current context (as in deploy.sh).
+    KUBECONFIG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hello-destroy.XXXXXX")"
+    export KUBECONFIG="$KUBECONFIG_DIR/kubeconfig"
+    aws eks update-kubeconfig --region "$region" --name "$cluster" --kubeconfig "$KUBECONFIG" >/dev/null ||
       die "aws eks update-kubeconfig --name $cluster failed: check AWS credentials (aws sts get-caller-identity)"
   fi
   kubectl auth can-i delete services --all-namespaces --request-timeout=15s >/dev/null 2>&1 ||

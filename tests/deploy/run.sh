@@ -2,7 +2,11 @@
 # test-deploy: `make deploy` end to end against local stand-ins for the cloud, all on
 # 127.0.0.1 and started here:
 #   - Debian's docker-registry as the container registry (ECR),
-#   - moto_server for the STS, ECR, ECS and EKS API calls,
+#   - tests/tf/aws_emulator.py (moto plus what moto lacks) for the STS, ECR, ECS, EKS and
+#     Application Auto Scaling calls: its ECS deployments behave as AWS documents them
+#     (tests/tf/ecs_rollouts.py): a scalable target raises the service's count at once,
+#     tasks need an image of their architecture in the registry, and the circuit
+#     breaker fails a deployment and rolls it back,
 #   - the Docker engine (docker/engine.sh start when none answers),
 #   - a kubectl stand-in (tests/deploy/kubectl-recorder.sh) for the Kubernetes API, which
 #     cannot be had here: it records the calls and renders what `apply -k` would send.
@@ -30,7 +34,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 readonly FIXTURE="$REPO_ROOT/tests/deploy/terraform-outputs.json"
 # Paths of the deploy flow whose working-tree state the clone must test.
-readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh mk/deploy.mk)
+readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-all.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh
+  mk/deploy.mk mk/docker.mk docker)
 
 WORK=""
 REGISTRY_PID=""
@@ -64,8 +69,9 @@ remove_test_images() {
     fi
     if [[ "$digest" == sha256:* ]]; then docker image rm "$repo@$digest" >/dev/null 2>&1 || true; fi
   done < <(docker image ls --digests --format '{{.Tag}} {{.Digest}}' "$repo" 2>/dev/null)
-  # `make image` also tags :dev; no run relies on it.
-  docker image rm hello-cluster-deploy-test:dev >/dev/null 2>&1 || true
+  # `make image` also tags :dev, and PLATFORM builds <tag>-<arch>; no run relies on them.
+  docker image ls --format '{{.Repository}}:{{.Tag}}' hello-cluster-deploy-test 2>/dev/null |
+    xargs -r docker image rm >/dev/null 2>&1 || true
 }
 
 cleanup() {
@@ -96,11 +102,12 @@ wait_http() {
 
 require_tools() {
   local tool missing=()
-  for tool in docker docker-registry moto_server aws kubectl jq git python3 make curl; do
+  for tool in docker docker-registry aws kubectl jq git python3 make curl; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   ((${#missing[@]} == 0)) ||
     abort "missing tools: ${missing[*]} (make deps installs docker.io, docker-registry, jq; moto and awscli come from pip)"
+  python3 -c 'import moto, werkzeug' 2>/dev/null || abort "python module moto not found: pip install 'moto[server]==5.2.1'"
 }
 
 start_docker_engine() {
@@ -132,17 +139,26 @@ EOF
   log "registry: docker-registry on 127.0.0.1:$REGISTRY_PORT"
 }
 
-start_moto() {
-  MOTO_PORT="$(free_port)"
-  moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+start_emulator() {
+  EMULATOR_ECS_ROLLOUT_SECONDS=1 EMULATOR_ECS_CRASHING_IMAGES_FILE="$WORK/crashing-images" \
+    python3 "$REPO_ROOT/tests/tf/aws_emulator.py" --port-file "$WORK/emulator.port" >"$WORK/moto.log" 2>&1 &
   MOTO_PID=$!
+  local i
+  for i in $(seq 100); do
+    [[ -s "$WORK/emulator.port" ]] && break
+    kill -0 "$MOTO_PID" 2>/dev/null || abort "the AWS emulator exited during start-up (log: $(tail -n 5 "$WORK/moto.log"))"
+    sleep 0.1
+    : "$i"
+  done
+  MOTO_PORT="$(<"$WORK/emulator.port")"
   wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" moto "$MOTO_PID"
-  log "moto: moto_server on 127.0.0.1:$MOTO_PORT"
+  log "emulator: tests/tf/aws_emulator.py on 127.0.0.1:$MOTO_PORT"
 }
 
-# The cloud side as Terraform leaves it, under the names the recording holds.
-seed_moto() {
-  local f="$FIXTURE" vpc subnet sg role
+# The cloud side as `make deploy_all` leaves it before it pushes: the registry and, with
+# EKS on, the cluster. The ECS service comes once an image is pushed (seed_ecs_service).
+seed_cloud() {
+  local f="$FIXTURE" vpc role
   REGION="$(jq -r .aws_region.value "$f")"
   ECS_CLUSTER="$(jq -r .ecs_cluster_name.value "$f")"
   ECS_SERVICE="$(jq -r .ecs_service_name.value "$f")"
@@ -153,20 +169,34 @@ seed_moto() {
   repository="$(jq -r '.ecr_repository_url.value | sub("^[^/]+/"; "")' "$f")"
   export AWS_DEFAULT_REGION="$REGION"
   vpc="$(aws ec2 create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)"
-  subnet="$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.1.0/24 --query Subnet.SubnetId --output text)"
-  sg="$(aws ec2 create-security-group --group-name app --description app --vpc-id "$vpc" --query GroupId --output text)"
+  SUBNET="$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.1.0/24 --query Subnet.SubnetId --output text)"
+  SECURITY_GROUP="$(aws ec2 create-security-group --group-name app --description app --vpc-id "$vpc" --query GroupId --output text)"
   aws ecr create-repository --repository-name "$repository" --image-tag-mutability IMMUTABLE >/dev/null
   aws ecs create-cluster --cluster-name "$ECS_CLUSTER" >/dev/null
-  jq -r .ecs_task_definition_json.value "$f" >"$WORK/bootstrap-task-definition.json"
-  aws ecs register-task-definition --cli-input-json "file://$WORK/bootstrap-task-definition.json" >/dev/null
-  aws ecs create-service --cluster "$ECS_CLUSTER" --service-name "$ECS_SERVICE" --task-definition "$ECS_FAMILY" \
-    --desired-count 0 --launch-type FARGATE \
-    --network-configuration "awsvpcConfiguration={subnets=[$subnet],securityGroups=[$sg],assignPublicIp=DISABLED}" >/dev/null
   role="$(aws iam create-role --role-name eks-cluster --assume-role-policy-document '{"Version":"2012-10-17","Statement":[]}' \
     --query Role.Arn --output text)"
   aws eks create-cluster --name "$EKS_CLUSTER" --role-arn "$role" \
-    --resources-vpc-config "subnetIds=$subnet,securityGroupIds=$sg" >/dev/null
-  log "moto: ECR $repository, ECS $ECS_CLUSTER/$ECS_SERVICE (desired 0, revision 1), EKS $EKS_CLUSTER"
+    --resources-vpc-config "subnetIds=$SUBNET,securityGroupIds=$SECURITY_GROUP" >/dev/null
+  log "emulator: ECR $repository, ECS cluster $ECS_CLUSTER, EKS $EKS_CLUSTER"
+}
+
+# What Terraform creates for the ECS side: task definition revision 1 (the recording, on
+# image $2), service $1 with no tasks, circuit breaker with rollback, and the scalable
+# target [min_capacity, 6], which moves the count to min_capacity at once.
+seed_ecs_service() {
+  local service="$1" image="$2"
+  jq -r .ecs_task_definition_json.value "$FIXTURE" | jq --arg image "$image" '.containerDefinitions[0].image = $image' \
+    >"$WORK/terraform-task-definition.json"
+  local arn
+  arn="$(aws ecs register-task-definition --cli-input-json "file://$WORK/terraform-task-definition.json" \
+    --query taskDefinition.taskDefinitionArn --output text)"
+  aws ecs create-service --cluster "$ECS_CLUSTER" --service-name "$service" --task-definition "$arn" \
+    --desired-count 0 --launch-type FARGATE \
+    --deployment-configuration 'maximumPercent=200,minimumHealthyPercent=100,deploymentCircuitBreaker={enable=true,rollback=true}' \
+    --network-configuration "awsvpcConfiguration={subnets=[$SUBNET],securityGroups=[$SECURITY_GROUP],assignPublicIp=DISABLED}" >/dev/null
+  aws application-autoscaling register-scalable-target --service-namespace ecs \
+    --resource-id "service/$ECS_CLUSTER/$service" --scalable-dimension ecs:service:DesiredCount \
+    --min-capacity "$MIN_CAPACITY" --max-capacity 6 >/dev/null
 }
 
 # A clean clone: HEAD, plus the working-tree state of the deploy files, committed.
@@ -180,7 +210,11 @@ make_clone() {
     cp -r "$REPO_ROOT/$path" "$CLONE/$path"
   done
   git -C "$CLONE" add -- "${DEPLOY_PATHS[@]}"
-  git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet --allow-empty -m "deploy test state"
+  # Only when the deploy files differ from HEAD: a clone of a clean tree keeps HEAD's commit,
+  # so its image builds find the layers `make image` already built for that commit.
+  if ! git -C "$CLONE" diff --cached --quiet; then
+    git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "deploy test state"
+  fi
   COMMIT_TAG="$(git -C "$CLONE" rev-parse --short=12 HEAD)"
 }
 
@@ -261,7 +295,9 @@ applied_passes_checks() {
   python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))' \
     "$KUBECTL_APPLIED" >"$WORK/applied.json" &&
     NODE_MODULES_PARENT="$REPO_ROOT" node "$REPO_ROOT/tests/k8s/validate-schema.mjs" <"$WORK/applied.json" >/dev/null &&
-    python3 "$REPO_ROOT/tests/k8s/check_policy.py" "$WORK/applied.json" --node-port 30080 --image "$1" >/dev/null
+    python3 "$REPO_ROOT/tests/k8s/check_policy.py" "$WORK/applied.json" --eks --image "$1" \
+      --target-group-arn "$(jq -r .eks_target_group_arn.value "$FIXTURE")" \
+      --alb-security-group "$(jq -r .alb_security_group_id.value "$FIXTURE")" >/dev/null
 }
 
 # Runs `make deploy` in the clone; $1 names the run (its output goes to $WORK/$1.out), the
@@ -332,50 +368,117 @@ EOF
   check "an unreachable Kubernetes API stops the deploy with a clear error" \
     failed_saying "$rc" unreachable-api "deploy: error: kubectl cannot reach the Kubernetes API"
 
-  check "after the refusals: no revision registered, the service still on its task definition" \
+  check "after the refusals: no task definition registered, no ECS service created" \
     ecs_unchanged "$before_revisions" "$before_td"
   check "after the refusals: nothing was pushed to the registry" test -z "$(registry_tags)"
 }
 
+# The registry's platforms for reference $1 (os/arch, sorted, comma-separated).
+registry_platforms() {
+  local repo="${REGISTRY_URL#*/}" ref="${1}" manifest
+  manifest="$(curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://127.0.0.1:$REGISTRY_PORT/v2/$repo/manifests/$ref")" || return 1
+  jq -r '[.manifests[]? | select(.platform.architecture != "unknown") | "\(.platform.os)/\(.platform.architecture)"] | sort | join(",")' <<<"$manifest"
+}
+registry_digest() {
+  curl -fsSI -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://127.0.0.1:$REGISTRY_PORT/v2/${REGISTRY_URL#*/}/manifests/$1" | tr -d '\r' |
+    awk 'tolower($1) == "docker-content-digest:" { print $2 }'
+}
+service_json() {
+  aws ecs describe-services --cluster "$ECS_CLUSTER" --services "${1:-$ECS_SERVICE}" --query 'services[0]' --output json
+}
+# Waits up to 20 s for jq filter $2 to hold on service $1.
+service_reaches() {
+  local i
+  for i in $(seq 40); do
+    service_json "$1" | jq -e "$2" >/dev/null && return 0
+    sleep 0.5
+    : "$i"
+  done
+  return 1
+}
+no_pull_errors() { ! service_json "$1" | jq -r '.events[].message' | grep -q 'CannotPullContainerError\|exec format error'; }
+crash_on_start() { printf '%s\n' "$@" >"$WORK/crashing-images"; }
+unchanged_file() { [[ "$(sha256sum <"$1")" == "$2" ]]; }
+not_deployed() { ! grep -q '==> Deployed' "$WORK/$1.out"; }
+
+# make deploy_all pushes before Terraform creates the ECS service (DEPLOY_PHASE=push).
+scenario_push_first() {
+  local rc=0
+  run_deploy push DEPLOY_PHASE=push TF_OUTPUTS_JSON="$WORK/outputs.json" || rc=$?
+  check "the push phase succeeds and prints the pushed reference last" \
+    last_line_is push "$REGISTRY_URL:$COMMIT_TAG"
+  test "$rc" -eq 0 || return 0
+  check "the commit tag is one manifest list for linux/amd64 and linux/arm64" \
+    test "$(registry_platforms "$COMMIT_TAG")" = "linux/amd64,linux/arm64"
+  check "the push phase touches neither side (no kubectl call, no ECS service yet)" \
+    test ! -s "$KUBECTL_LOG" -a "$(aws ecs list-services --cluster "$ECS_CLUSTER" --query 'length(serviceArns)')" = 0
+}
+
+# What the emulator does with the order of today's Terraform and of the old one: a
+# service created on the pushed image runs it; one created on a placeholder that was
+# never pushed gets its tasks from the scalable target at once, and they cannot pull.
+scenario_service_creation_order() {
+  seed_ecs_service "$ECS_SERVICE" "$REGISTRY_URL:$COMMIT_TAG"
+  check "a new service on the pushed image: the scalable target starts $MIN_CAPACITY tasks and they run" \
+    service_reaches "$ECS_SERVICE" ".desiredCount == $MIN_CAPACITY and .runningCount == $MIN_CAPACITY and .deployments[0].rolloutState == \"COMPLETED\""
+  check "... and no task failed to pull its image" no_pull_errors "$ECS_SERVICE"
+  seed_ecs_service old-order "$REGISTRY_URL:bootstrap"
+  check "old order (service on an unpushed :bootstrap, then the scalable target): tasks fail with CannotPullContainerError" \
+    service_reaches old-order '.desiredCount == 2 and .runningCount == 0 and ([.events[].message | select(test("CannotPullContainerError"))] | length > 0)'
+  aws application-autoscaling deregister-scalable-target --service-namespace ecs \
+    --resource-id "service/$ECS_CLUSTER/old-order" --scalable-dimension ecs:service:DesiredCount >/dev/null
+  aws ecs delete-service --cluster "$ECS_CLUSTER" --service old-order --force >/dev/null
+}
+
 scenario_first_deploy() {
-  local rc=0 image="$REGISTRY_URL:$COMMIT_TAG" revision_arn
+  local rc=0 image="$REGISTRY_URL:$COMMIT_TAG" revision_arn before_kubeconfig next
+  next=$(($(task_definition_revisions) + 1))
   : >"$KUBECTL_LOG"
-  run_deploy first TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" KUBECONFIG="$WORK/kubeconfig-eks" || rc=$?
+  # The operator's own kubeconfig, with a context of their own: it must stay as it is.
+  printf '%s\n' 'apiVersion: v1' 'kind: Config' \
+    'clusters: [{name: theirs, cluster: {server: "https://127.0.0.1:9"}}]' \
+    'users: [{name: them, user: {token: none}}]' \
+    'contexts: [{name: theirs, context: {cluster: theirs, user: them}}]' \
+    'current-context: theirs' >"$WORK/operator-kubeconfig"
+  before_kubeconfig="$(sha256sum <"$WORK/operator-kubeconfig")"
+  run_deploy first TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" KUBECONFIG="$WORK/operator-kubeconfig" || rc=$?
   check "first deploy (EKS and ECS) succeeds" test "$rc" -eq 0
-  check "the image is in the registry under the commit tag $COMMIT_TAG" registry_has_manifest "$COMMIT_TAG"
+  check "the pushed tag is reused after checking its platforms, not rebuilt" \
+    output_has first "is already in the registry for linux/amd64,linux/arm64"
   check "progress lines name each step" output_has_all first "==> Checking credentials and access" \
     "==> Building and pushing $image" "==> Rolling out to EKS" "==> Rolling out to ECS" "==> Deployed $image"
-  if ! docker buildx version >/dev/null 2>&1 && [[ "$(docker version --format '{{.Server.Arch}}')" != arm64 ]]; then
-    check "without buildx, the arm64 stack gets a warning about the host-architecture image" \
-      output_has first "the stack runs arm64"
-  fi
-  check "aws eks update-kubeconfig wrote the cluster into KUBECONFIG" grep -q "$EKS_CLUSTER" "$WORK/kubeconfig-eks"
+  check "the operator's kubeconfig (KUBECONFIG) is byte for byte unchanged" \
+    unchanged_file "$WORK/operator-kubeconfig" "$before_kubeconfig"
   check "kubectl apply -k, then rollout status with a timeout, in that order" apply_then_rollout_status
-  check "the applied manifests are k8s/overlays/eks with exactly the image and NodePort set" \
-    python3 - "$KUBECTL_APPLIED" "$CLONE/k8s/overlays/eks" "$image" "$(jq -r .eks_node_port.value "$WORK/outputs.json")" <<'PY'
-import json, os, subprocess, sys, yaml
-applied_file, overlay, image, node_port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-applied = [d for d in yaml.safe_load_all(open(applied_file)) if d]
-expected = [d for d in yaml.safe_load_all(subprocess.run(
-    [os.environ["REAL_KUBECTL"], "kustomize", overlay], check=True, capture_output=True, text=True).stdout) if d]
-for o in expected:
-    if o["kind"] == "Deployment":
-        for c in o["spec"]["template"]["spec"]["containers"]:
-            c["image"] = image
-    if o["kind"] == "Service" and o["spec"].get("type") == "NodePort":
-        for p in o["spec"]["ports"]:
-            p["nodePort"] = node_port
-sys.exit(0 if applied == expected else 1)
+  check "the applied manifests are what deploy-k8s-overlay.sh renders from the stack's outputs" \
+    python3 - "$KUBECTL_APPLIED" "$CLONE" "$image" "$WORK/outputs.json" <<'PY'
+import json, os, subprocess, sys, tempfile, yaml
+applied_file, clone, image, outputs = sys.argv[1:5]
+out = json.load(open(outputs))
+with tempfile.TemporaryDirectory() as d:
+    subprocess.run([f"{clone}/scripts/deploy-k8s-overlay.sh", d, image, out["eks_target_group_arn"]["value"],
+                    out["alb_security_group_id"]["value"], f"{clone}/k8s/overlays/eks"], check=True, capture_output=True)
+    expected = [o for o in yaml.safe_load_all(subprocess.run([os.environ["REAL_KUBECTL"], "kustomize", d],
+                check=True, capture_output=True, text=True).stdout) if o]
+applied = [o for o in yaml.safe_load_all(open(applied_file)) if o]
+images = {c["image"] for o in applied if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]}
+sys.exit(0 if applied == expected and images == {image} else 1)
 PY
   check "the applied manifests pass the strict schema and policy checks with that image" applied_passes_checks "$image"
-  check "a second task definition revision is registered" test "$(task_definition_revisions)" = 2
   revision_arn="$(service_task_definition)"
-  check "the ECS service points at revision 2 ($revision_arn)" test "${revision_arn##*:}" = 2
-  check "revision 2 runs $image" test "$(image_of_revision "$revision_arn")" = "$image"
-  check "revision 2 is Terraform's rendering with only the image changed" python3 - "$FIXTURE" <<PY
+  check "the ECS service points at the new revision $next ($revision_arn), running $image" \
+    revision_runs "$revision_arn" "$next" "$image"
+  check "ECS reports that deployment COMPLETED, alone, all tasks running" \
+    service_reaches "$ECS_SERVICE" "(.deployments | length) == 1 and .deployments[0].taskDefinition == \"$revision_arn\" and .deployments[0].rolloutState == \"COMPLETED\" and .runningCount == .desiredCount"
+  check "the deploy followed the ECS deployment to COMPLETED" output_has first "ECS deployment COMPLETED"
+  check "revision $next is Terraform's rendering with only the image changed" python3 - "$FIXTURE" "$revision_arn" <<'PY'
 import json, subprocess, sys
 rendered = json.loads(json.load(open(sys.argv[1]))["ecs_task_definition_json"]["value"])
-registered = json.loads(subprocess.run(["aws", "ecs", "describe-task-definition", "--task-definition", "$revision_arn",
+registered = json.loads(subprocess.run(["aws", "ecs", "describe-task-definition", "--task-definition", sys.argv[2],
     "--query", "taskDefinition"], check=True, capture_output=True, text=True).stdout)
 for key in ("family", "cpu", "memory", "networkMode", "runtimePlatform", "executionRoleArn", "taskRoleArn", "volumes"):
     assert registered.get(key) == rendered.get(key), key
@@ -384,8 +487,8 @@ for key, value in want.items():
     if key != "image":
         assert got.get(key) == value, key
 PY
-  check "the first deploy raised the service from 0 to the autoscaler minimum ($MIN_CAPACITY)" \
-    test "$(service_desired_count)" = "$MIN_CAPACITY"
+  check "the count stays the autoscaler's ($MIN_CAPACITY)" test "$(service_desired_count)" = "$MIN_CAPACITY"
+  check "no ECS task ever failed to pull its image" no_pull_errors "$ECS_SERVICE"
   check "the URL is printed at the end" last_line_is first "URL: $(jq -r .alb_url.value "$FIXTURE")"
 }
 
@@ -395,7 +498,7 @@ scenario_failed_rollout() {
   before_td="$(service_task_definition)"
   : >"$KUBECTL_LOG"
   run_deploy failed-rollout TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" \
-    KUBECONFIG="$WORK/kubeconfig-eks" FAKE_ROLLOUT=fail || rc=$?
+    KUBECONFIG="$WORK/operator-kubeconfig" FAKE_ROLLOUT=fail || rc=$?
   check "a rollout that misses its deadline fails the deploy" test "$rc" -ne 0
   check "kubectl rollout undo follows the failed rollout status" undo_follows_status
   check "the failure says it rolled back" output_has failed-rollout "EKS rollout failed and was rolled back"
@@ -403,42 +506,52 @@ scenario_failed_rollout() {
     ecs_unchanged "$before_revisions" "$before_td"
 }
 
-# ALLOW_DIRTY=1 deploys uncommitted work under a tag that cannot collide with the clean
-# build of the commit (the registry's tags are immutable).
-scenario_dirty_deploy() {
-  local rc=0 tag revision_arn next
-  next=$(($(task_definition_revisions) + 1))
-  echo "work in progress" >"$CLONE/uncommitted-file"
-  run_deploy dirty-allowed TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" ALLOW_DIRTY=1 || rc=$?
-  rm -f "$CLONE/uncommitted-file"
-  check "ALLOW_DIRTY=1 deploys a dirty tree, with a warning" \
-    succeeded_saying "$rc" dirty-allowed "deploying uncommitted changes as"
-  revision_arn="$(service_task_definition)"
-  tag="$(image_of_revision "$revision_arn")"
-  tag="${tag##*:}"
-  check "the dirty build is tagged <commit>-dirty-<UTC time> ($tag), never the bare commit" \
-    is_dirty_tag "$tag" "$COMMIT_TAG"
-  check "the dirty image is in the registry and runs in revision $next" \
-    pushed_and_registered "$tag" "$revision_arn" "$next"
+# The new image does not start on ECS: the circuit breaker fails the deployment and rolls
+# the service back; the deploy must say so, exit non-zero, and put EKS back as well.
+scenario_ecs_circuit_breaker() {
+  local rc=0 digest before_td
+  digest="$(registry_digest "$COMMIT_TAG")"
+  before_td="$(service_task_definition)"
+  crash_on_start "$REGISTRY_URL@$digest"
+  : >"$KUBECTL_LOG"
+  run_deploy ecs-fails TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" \
+    KUBECONFIG="$WORK/operator-kubeconfig" IMAGE_DIGEST="$digest" ECS_POLL_SECONDS=1 || rc=$?
+  crash_on_start
+  check "a deployment the circuit breaker fails makes the deploy exit non-zero" test "$rc" -ne 0
+  check "the deploy says the ECS deployment ended FAILED, and why" \
+    output_has ecs-fails "ended FAILED: ECS deployment circuit breaker: tasks failed to start"
+  check "the deploy names the revision ECS runs now and that the circuit breaker rolled it back" \
+    output_has_all ecs-fails "ECS now runs ${before_td##*/}" "the circuit breaker rolled the service back"
+  check "the deploy shows ECS's events (the task's stop reason)" output_has ecs-fails "Essential container in task exited"
+  check "EKS is rolled back as well, so both sides serve one version" output_has ecs-fails "EKS was rolled back too"
+  check "kubectl rollout undo follows the ECS failure" \
+    grep -q '^rollout undo deployment/hello --namespace hello' "$KUBECTL_LOG"
+  check "ECS ends on the previous revision, its rollback COMPLETED" \
+    service_reaches "$ECS_SERVICE" "(.deployments | length) == 1 and .taskDefinition == \"$before_td\" and .deployments[0].rolloutState == \"COMPLETED\""
+  check "the deploy does not claim it deployed" not_deployed ecs-fails
 }
 
-scenario_routine_ecs_deploy() {
-  local rc=0 tag revision_arn next
-  next=$(($(task_definition_revisions) + 1))
-  echo "routine change" >"$CLONE/CHANGE.txt"
-  git -C "$CLONE" add CHANGE.txt
-  git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "routine change"
+# A tag that holds one architecture (pushed once by hand or by an old deploy) is immutable:
+# the deploy must refuse it, not reuse it.
+scenario_single_arch_tag() {
+  local rc=0 tag before_revisions before_td
+  echo "single-arch commit" >"$CLONE/SINGLE.txt"
+  git -C "$CLONE" add SINGLE.txt
+  git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "single-arch commit"
   tag="$(git -C "$CLONE" rev-parse --short=12 HEAD)"
-  : >"$KUBECTL_LOG"
-  run_deploy routine-ecs TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" PATH="$SHIM_DIR:$PATH" \
-    KUBECONFIG="$WORK/kubeconfig-eks" || rc=$?
-  check "routine deploy of a new commit to ECS only succeeds" test "$rc" -eq 0
-  check "the new commit's image ($tag) is in the registry" registry_has_manifest "$tag"
-  revision_arn="$(service_task_definition)"
-  check "the service points at a new revision ($next) running the new image" \
-    revision_runs "$revision_arn" "$next" "$REGISTRY_URL:$tag"
-  check "a routine deploy leaves the desired count to the autoscaler" test "$(service_desired_count)" = "$MIN_CAPACITY"
-  check "with EKS off, kubectl is never called" test ! -s "$KUBECTL_LOG"
+  docker tag "hello-cluster-deploy-test:$COMMIT_TAG-amd64" "$REGISTRY_URL:$tag"
+  docker push --quiet "$REGISTRY_URL:$tag" >/dev/null
+  before_revisions="$(task_definition_revisions)"
+  before_td="$(service_task_definition)"
+  run_deploy single-arch TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" || rc=$?
+  check "a reused single-architecture tag is refused with a clear error" \
+    failed_saying "$rc" single-arch "holds one platform only (no manifest list) but not linux/amd64 linux/arm64"
+  check "after the refusal: no revision registered, the service still on its task definition" \
+    ecs_unchanged "$before_revisions" "$before_td"
+  rc=0
+  run_deploy bad-digest TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" IMAGE_DIGEST=sha256:1234 || rc=$?
+  check "a malformed IMAGE_DIGEST is refused" failed_saying "$rc" bad-digest "is not sha256:<64 lowercase hex digits>"
+  git -C "$CLONE" reset --quiet --hard HEAD~1
 }
 
 # scripts/destroy.sh, the first half of `make destroy` (the second, terraform destroy, is
@@ -474,9 +587,13 @@ JSON
 {"apiVersion": "v1", "kind": "List", "items": [{"metadata": {"namespace": "team-b", "name": "web"}}]}
 JSON
   : >"$KUBECTL_LOG"
+  local before_kubeconfig
+  before_kubeconfig="$(sha256sum <"$WORK/operator-kubeconfig")"
   run_destroy destroy-eks TF_OUTPUTS_JSON="$WORK/outputs.json" PATH="$SHIM_DIR:$PATH" \
-    KUBECONFIG="$WORK/kubeconfig-eks" KUBECTL_OBJECTS_DIR="$WORK/cluster-objects" || rc=$?
+    KUBECONFIG="$WORK/operator-kubeconfig" KUBECTL_OBJECTS_DIR="$WORK/cluster-objects" || rc=$?
   check "destroy (EKS on) succeeds" test "$rc" -eq 0
+  check "destroy leaves the operator's kubeconfig byte for byte unchanged" \
+    unchanged_file "$WORK/operator-kubeconfig" "$before_kubeconfig"
   check "destroy deletes the app, then every LoadBalancer Service and Ingress, no other Service" deleted_in_order
   check "destroy waits for each deletion (finalizers remove the load balancers)" every_delete_waits
 
@@ -497,7 +614,7 @@ JSON
 check_fixture() {
   local missing undeclared
   missing="$(jq -r '[("aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
-    "eks_update_kubeconfig_command","eks_node_port","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
+    "eks_update_kubeconfig_command","eks_target_group_arn","alb_security_group_id","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
     "ecs_task_definition_json","ecs_container_name","alb_url","image_architecture","ecs_min_capacity") as $k
     | select(.[$k].value == null) | $k] | join(" ")' "$FIXTURE")"
   check "the recorded outputs hold every output deploy.sh reads${missing:+ (missing: $missing)}" test -z "$missing"
@@ -543,9 +660,9 @@ main() {
   echo "== setup"
   start_docker_engine
   start_registry
-  start_moto
+  start_emulator
   export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
-  seed_moto
+  seed_cloud
   make_clone
   write_outputs
   SHIM_DIR="$WORK/kubectl-shim"
@@ -559,14 +676,19 @@ main() {
 
   echo "== refusals: nothing changes before every check passes"
   scenario_refusals
-  echo "== first deploy: both sides"
+  echo "== push first: one manifest list for both platforms, before any ECS service"
+  : >"$KUBECTL_LOG"
+  scenario_push_first
+  echo "== the ECS service is created on the pushed image (and what the old order did)"
+  scenario_service_creation_order
+  echo "== first rollout: both sides, the operator's kubeconfig untouched"
   scenario_first_deploy
   echo "== failed EKS rollout: undo, non-zero exit, ECS untouched"
   scenario_failed_rollout
-  echo "== ALLOW_DIRTY=1: uncommitted work under its own tag, ECS only"
-  scenario_dirty_deploy
-  echo "== routine deploy of a new commit, ECS only"
-  scenario_routine_ecs_deploy
+  echo "== failed ECS rollout: the circuit breaker rolls back, the deploy says so and EKS follows"
+  scenario_ecs_circuit_breaker
+  echo "== a reused single-architecture tag is refused"
+  scenario_single_arch_tag
   echo "== destroy: Kubernetes-made load balancers go first"
   scenario_destroy
 
