@@ -184,6 +184,16 @@ run "capacity_provider_changes_update_in_place_and_awslogs_never_blocks" {
   }
 
   assert {
+    condition     = one(aws_ecs_service.this.alarms).enable && one(aws_ecs_service.this.alarms).rollback && length(one(aws_ecs_service.this.alarms).alarm_names) == 2
+    error_message = "The service must fail and roll back a deployment on its 5xx and unhealthy-host alarms."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.rollback_5xx.treat_missing_data == "notBreaching" && aws_cloudwatch_metric_alarm.rollback_unhealthy.treat_missing_data == "notBreaching"
+    error_message = "Rollback alarms must not fire on missing data (no traffic, no ALB metrics)."
+  }
+
+  assert {
     condition     = aws_ecs_service.this.force_new_deployment == true
     error_message = "force_new_deployment must be on: the provider then updates capacity_provider_strategy in place instead of replacing the service."
   }

@@ -277,6 +277,18 @@ resource "aws_ecs_service" "this" {
     rollback = true
   }
 
+  # Tasks that start but answer errors pass the circuit breaker; these alarms fail
+  # such a deployment too: "You can configure Amazon ECS to set the deployment to
+  # failed when it detects that a specified CloudWatch alarm has gone into the
+  # ALARM state ... roll back a failed deployment to the last completed
+  # deployment" (ECS Developer Guide, "How CloudWatch alarms detect Amazon ECS
+  # deployment failures"), as Copilot's rollback alarms do.
+  alarms {
+    alarm_names = [aws_cloudwatch_metric_alarm.rollback_5xx.alarm_name, aws_cloudwatch_metric_alarm.rollback_unhealthy.alarm_name]
+    enable      = true
+    rollback    = true
+  }
+
   depends_on = [aws_ecs_cluster_capacity_providers.this, terraform_data.listener_ready]
 
   lifecycle {
@@ -288,6 +300,47 @@ resource "aws_ecs_service" "this" {
       condition     = local.first_image != null
       error_message = "The ECS service does not exist yet and no pushed image was named: its scalable target would start min_capacity tasks at once on an image that is not in the registry (CannotPullContainerError). Run make deploy_all, which pushes the commit's image first and then applies with image_tag set; or push an image yourself and pass -var image_tag=<its tag>."
     }
+  }
+}
+
+# ------------------------------------------------------- rollback alarms
+# ALB metrics are only emitted with traffic: no data is not a failure.
+
+resource "aws_cloudwatch_metric_alarm" "rollback_5xx" {
+  alarm_name          = "${var.name}-ecs-rollback-5xx"
+  alarm_description   = "5xx answers of the ECS tasks; ECS fails and rolls back a deployment while this alarms."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HTTPCode_Target_5XX_Count"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.rollback_5xx_per_minute
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    LoadBalancer = var.alb_arn_suffix
+    TargetGroup  = var.target_group_arn_suffix
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "rollback_unhealthy" {
+  alarm_name          = "${var.name}-ecs-rollback-unhealthy"
+  alarm_description   = "ECS tasks failing the load balancer's health check; ECS fails and rolls back a deployment while this alarms."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "UnHealthyHostCount"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    LoadBalancer = var.alb_arn_suffix
+    TargetGroup  = var.target_group_arn_suffix
   }
 }
 

@@ -153,3 +153,14 @@ variable "health_check_grace_period_seconds" {
   description = "Seconds after a task starts during which failing load balancer health checks do not stop it."
   type        = number
 }
+
+variable "rollback_5xx_per_minute" {
+  description = "5xx answers from the tasks per minute, two minutes running, that fail an ECS deployment and roll it back."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.rollback_5xx_per_minute >= 1
+    error_message = "rollback_5xx_per_minute must be at least 1."
+  }
+}
