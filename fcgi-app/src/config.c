@@ -127,6 +127,7 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
     if (str_var(get, "NGINX_TEMPLATE", cfg->nginx_template, sizeof cfg->nginx_template, 0, err, err_size) < 0)
         return -1;
     if (choice_var(get, "WORKER_SCHED_POLICY", "other", "batch", &cfg->worker_batch, err, err_size) < 0) return -1;
+    if (choice_var(get, "LOG_HEALTH_CHECKS", "0", "1", &cfg->log_health_checks, err, err_size) < 0) return -1;
     if (choice_var(get, "HELLO_TEST_DISABLE_RESTART", "0", "1", &cfg->disable_restart, err, err_size) < 0)
         return -1;
     return 0;

@@ -24,6 +24,7 @@ typedef struct {
     char nginx_bin[PATH_MAX];           /* NGINX_BIN, default /usr/sbin/nginx */
     char nginx_template[PATH_MAX];      /* NGINX_TEMPLATE, default /etc/hello/nginx.conf.template */
     int worker_batch;                   /* WORKER_SCHED_POLICY=batch (1) or other (0, default) */
+    int log_health_checks;              /* LOG_HEALTH_CHECKS=1: log hello --healthcheck's requests too */
     int disable_restart;                /* HELLO_TEST_DISABLE_RESTART=1: tests only */
 } hello_config;
 

@@ -41,6 +41,36 @@ static const char *env(const char *name)
 
 /* The default for WORKERS and NGINX_WORKERS: the CPUs in the affinity mask, lowered to the
  * cgroup's CPU quota when there is one (see cpulimit.h). */
+/* The room worker titles may use: argv[0] and everything contiguous after it (the other
+ * arguments, then the environment strings, as the kernel lays them out), the way nginx's
+ * ngx_init_setproctitle does it. The environment is copied first, so getenv and setenv keep
+ * working. Returns the size, at least strlen(argv[0]). */
+static size_t claim_title_space(char **argv)
+{
+    extern char **environ;
+    char *end = argv[0] + strlen(argv[0]) + 1;
+    size_t n = 0;
+    char **copy;
+
+    for (int i = 1; argv[i] != NULL; i++)
+        if (argv[i] == end) end = argv[i] + strlen(argv[i]) + 1;
+    while (environ[n] != NULL) n++;
+    copy = malloc((n + 1) * sizeof *copy);
+    if (copy == NULL) return strlen(argv[0]);
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = strdup(environ[i]);
+        if (copy[i] == NULL) { /* keep the original environment and the short title */
+            while (i > 0) free(copy[--i]);
+            free(copy);
+            return strlen(argv[0]);
+        }
+        if (environ[i] == end) end = environ[i] + strlen(environ[i]) + 1;
+    }
+    copy[n] = NULL;
+    environ = copy;
+    return (size_t)(end - argv[0]) - 1;
+}
+
 static int cpu_count(void)
 {
     cpu_set_t set;
@@ -135,6 +165,7 @@ int main(int argc, char **argv)
     if (argc == 2) return hello_healthcheck(&app.cfg);
 
     app.log.level = app.cfg.log_level;
+    app.title_size = claim_title_space(argv);
     raise_fd_limit();
     tpl = read_template(&app);
     if (tpl == NULL) return 2;

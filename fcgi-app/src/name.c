@@ -101,6 +101,37 @@ hello_name_status hello_name_decode(const char *raw, size_t raw_len, char *out, 
     return status;
 }
 
+/* 1 when the query key raw[0..len), percent-decoded ('+' a space) like its value, is "name": the
+ * form decoding (WHATWG URL, application/x-www-form-urlencoded parsing) decodes names and values
+ * alike, so "na%6De" is the same parameter as "name". Malformed escapes never equal "name". */
+static int key_is_name(const char *raw, size_t len)
+{
+    static const char want[] = "name";
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++, n++) {
+        char c = raw[i];
+
+        if (c == '%') {
+            if (len - i < 3 || hex_value(raw[i + 1]) < 0 || hex_value(raw[i + 2]) < 0) return 0;
+            c = (char)(hex_value(raw[i + 1]) << 4 | hex_value(raw[i + 2]));
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (n >= sizeof want - 1 || c != want[n]) return 0;
+    }
+    return n == sizeof want - 1;
+}
+
+/* 1 when s[0..len) is only spaces. */
+static int only_spaces(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ') return 0;
+    return 1;
+}
+
 hello_name_status hello_name_from_query(const char *query, char *out, size_t out_size, size_t *out_len)
 {
     const char *found = NULL;
@@ -111,18 +142,25 @@ hello_name_status hello_name_from_query(const char *query, char *out, size_t out
     if (query == NULL) return HELLO_NAME_ABSENT;
 
     for (const char *p = query; *p != '\0';) {
-        size_t len = strcspn(p, "&");
+        size_t len = strcspn(p, "&"), key_len = strcspn(p, "=&");
 
-        if (len >= 4 && strncmp(p, "name", 4) == 0 && (len == 4 || p[4] == '=')) {
+        if (key_is_name(p, key_len)) {
             if (found != NULL) return HELLO_NAME_REPEATED;
-            found = len == 4 ? p + 4 : p + 5;
-            found_len = len == 4 ? 0 : len - 5;
+            found = key_len == len ? p + len : p + key_len + 1;
+            found_len = key_len == len ? 0 : len - key_len - 1;
         }
         p += len;
         if (*p == '&') p++;
     }
     if (found == NULL) return HELLO_NAME_ABSENT;
-    return hello_name_decode(found, found_len, out, out_size, out_len);
+    hello_name_status status = hello_name_decode(found, found_len, out, out_size, out_len);
+    /* A name of nothing but spaces greets nobody: it is the default, like an empty one. */
+    if (status == HELLO_NAME_OK && only_spaces(out, *out_len)) {
+        out[0] = '\0';
+        *out_len = 0;
+        return HELLO_NAME_ABSENT;
+    }
+    return status;
 }
 
 const char *hello_name_status_reason(hello_name_status status)

@@ -11,7 +11,7 @@
 
 typedef enum {
     HELLO_NAME_OK = 0,
-    HELLO_NAME_ABSENT,      /* no name parameter, or an empty one: use the default */
+    HELLO_NAME_ABSENT,      /* no name parameter, an empty one or one of only spaces: the default */
     HELLO_NAME_BAD_PERCENT, /* '%' not followed by two hex digits */
     HELLO_NAME_BAD_UTF8,    /* not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF) */
     HELLO_NAME_CONTROL,     /* holds a C0/C1 control character or DEL */
@@ -19,7 +19,8 @@ typedef enum {
     HELLO_NAME_REPEATED     /* the name parameter appears more than once */
 } hello_name_status;
 
-/* Finds the single `name` parameter in a raw query string (may be NULL) and decodes it into
+/* Finds the single `name` parameter (its key percent-decoded too, so "na%6De" counts) in a raw
+ * query string (may be NULL) and decodes it into
  * out (NUL-terminated, at most HELLO_NAME_MAX_BYTES bytes plus the NUL; out_size must be at least
  * HELLO_NAME_MAX_BYTES + 1). Returns HELLO_NAME_OK with *out_len set, or another status. */
 hello_name_status hello_name_from_query(const char *query, char *out, size_t out_size, size_t *out_len);

@@ -41,6 +41,7 @@ START_TEST(defaults)
     ck_assert_str_eq(cfg.nginx_bin, "/usr/sbin/nginx");
     ck_assert_int_eq(cfg.worker_batch, 0);
     ck_assert_int_eq(cfg.disable_restart, 0);
+    ck_assert_int_eq(cfg.log_health_checks, 0);
 }
 END_TEST
 
@@ -49,7 +50,7 @@ START_TEST(overrides)
     static const char *const vars[] = {"PORT", "18080", "METRICS_PORT", "19090", "WORKERS", "2", "GRACE_SECONDS",
                                        "5", "SHUTDOWN_DELAY_SECONDS", "1", "LOG_LEVEL", "debug", "RUNTIME_DIR",
                                        "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "WORKER_SCHED_POLICY", "batch",
-                                       "HELLO_TEST_DISABLE_RESTART", "1", "FASTCGI_DEADLINE_MS", "250", NULL};
+                                       "HELLO_TEST_DISABLE_RESTART", "1", "FASTCGI_DEADLINE_MS", "250", "LOG_HEALTH_CHECKS", "1", NULL};
     hello_config cfg;
     char err[256];
 
@@ -65,6 +66,7 @@ START_TEST(overrides)
     ck_assert_int_eq(cfg.worker_batch, 1);
     ck_assert_int_eq(cfg.disable_restart, 1);
     ck_assert_int_eq(cfg.fastcgi_deadline_ms, 250);
+    ck_assert_int_eq(cfg.log_health_checks, 1);
 }
 END_TEST
 
@@ -105,6 +107,7 @@ START_TEST(bad_values_name_the_variable)
         {"WORKER_SCHED_POLICY", "", "WORKER_SCHED_POLICY"},
         {"WORKER_SCHED_POLICY", "BATCH", "WORKER_SCHED_POLICY"},
         {"HELLO_TEST_DISABLE_RESTART", "yes", "HELLO_TEST_DISABLE_RESTART"},
+        {"LOG_HEALTH_CHECKS", "yes", "LOG_HEALTH_CHECKS"},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

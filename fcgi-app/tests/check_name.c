@@ -132,6 +132,34 @@ START_TEST(repeated_parameter)
 
     ck_assert_int_eq(from_query("name=a&name=b", out), HELLO_NAME_REPEATED);
     ck_assert_int_eq(from_query("name=&name=b", out), HELLO_NAME_REPEATED);
+    /* Keys are percent-decoded like values: these are the same parameter. */
+    ck_assert_int_eq(from_query("name=a&na%6De=b", out), HELLO_NAME_REPEATED);
+    ck_assert_int_eq(from_query("%6E%61%6D%65=a&name=b", out), HELLO_NAME_REPEATED);
+}
+END_TEST
+
+START_TEST(encoded_keys)
+{
+    char out[HELLO_NAME_MAX_BYTES + 1];
+
+    ck_assert_int_eq(from_query("na%6De=Ada", out), HELLO_NAME_OK);
+    ck_assert_str_eq(out, "Ada");
+    ck_assert_int_eq(from_query("%6eame=Bo&x=1", out), HELLO_NAME_OK);
+    ck_assert_str_eq(out, "Bo");
+    /* Not the name parameter: another key, or a malformed escape in the key. */
+    ck_assert_int_eq(from_query("na%6D=Ada&nam%65s=x&na%6=y&na%zze=z&name+=w", out), HELLO_NAME_ABSENT);
+}
+END_TEST
+
+/* Decided: a name of only spaces greets nobody, so it gets the default like an empty one. */
+START_TEST(only_spaces_means_default)
+{
+    char out[HELLO_NAME_MAX_BYTES + 1];
+
+    ck_assert_int_eq(from_query("name=+", out), HELLO_NAME_ABSENT);
+    ck_assert_int_eq(from_query("name=%20%20+", out), HELLO_NAME_ABSENT);
+    ck_assert_int_eq(from_query("name=+Ada+", out), HELLO_NAME_OK); /* spaces around a name stay */
+    ck_assert_str_eq(out, " Ada ");
 }
 END_TEST
 
@@ -158,6 +186,8 @@ static Suite *name_suite(void)
     tcase_add_test(core, name_among_other_parameters);
     tcase_add_test(core, plus_and_percent_decoding);
     tcase_add_test(core, absent_or_empty_means_default);
+    tcase_add_test(core, encoded_keys);
+    tcase_add_test(core, only_spaces_means_default);
     tcase_add_test(limits, exactly_64_characters);
     tcase_add_test(limits, too_long);
     tcase_add_test(bad, malformed_percent);

@@ -353,6 +353,47 @@ class ProcessContract(unittest.TestCase):
             logged = self.wait_for_access_log(lambda r, m=marker: r.get("user_agent") == m)
             self.assertEqual((logged["method"], logged["status"]), (method, status))
 
+    def test_health_checks_stay_out_of_the_access_log(self):
+        """hello --healthcheck runs every 5 s in the image: not logged unless LOG_HEALTH_CHECKS=1.
+        Other clients' /healthz requests are logged as before."""
+        for setting, logged in (("0", False), ("1", True)):
+            with Stack(TARGET["stack"].binary, env={"LOG_HEALTH_CHECKS": setting}) as stack:
+                check = subprocess.run([stack.binary, "--healthcheck"], env=stack.env, capture_output=True, timeout=10)
+                self.assertEqual(check.returncode, 0, check.stderr)
+                stack.get("/healthz", headers={"User-Agent": "probe"})
+                stack.stop()  # flushes the access log
+            agents = [json.loads(l)["user_agent"] for l in stack.stdout_lines if l.startswith("{")]
+            self.assertIn("probe", agents, setting)
+            self.assertEqual("hello-healthcheck" in agents, logged, "LOG_HEALTH_CHECKS=%s: %s" % (setting, agents))
+
+    def test_worker_titles_whatever_argv0(self):
+        """ps shows each worker as "hello-worker N", even when argv[0] is shorter than that."""
+        from stack import free_port
+        env = dict(TARGET["stack"].env, PORT=str(free_port()), METRICS_PORT=str(free_port()))
+        proc = subprocess.Popen(["h"], executable=TARGET["stack"].binary, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            titles = []
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(titles) < 2:
+                titles = []
+                for entry in os.listdir("/proc"):
+                    try:
+                        with open("/proc/%s/stat" % entry) as f:
+                            if int(f.read().rsplit(")", 1)[1].split()[1]) != proc.pid:
+                                continue
+                        with open("/proc/%s/cmdline" % entry, "rb") as f:
+                            cmdline = f.read().split(b"\0")[0].decode()
+                    except (OSError, ValueError):
+                        continue
+                    if not cmdline.startswith("nginx"):
+                        titles.append(cmdline)
+                time.sleep(0.05)
+            self.assertEqual(sorted(titles), ["hello-worker 0", "hello-worker 1"])
+        finally:
+            proc.terminate()
+            proc.wait(15)
+
     def test_responder_logs_are_json_lines(self):
         stack = TARGET["stack"]
         records = [json.loads(line) for line in stack.stderr_lines if line.startswith("{")]
