@@ -9,8 +9,8 @@
 #                     instead of the responder's
 #   no-access-log     access_log off
 #   no-headers        the security add_header lines removed (X-Request-ID kept)
-#   baseline          only with BASELINE_REF=<git ref>: the responder built from fcgi-app/ at that
-#                     commit (with mk/app.mk's flags), behind the shipped template; for a change to
+#   baseline          only with BASELINE_REF=<git ref>: the stack as it was at that commit (its
+#                     fcgi-app/ built with mk/app.mk's flags, its nginx template); for a change to
 #                     the request path, e.g. BASELINE_REF=<the commit before it>
 # Prints the median req/s of each and the median of its per-round ratios to product.
 # Usage: features.sh build/hello   (knobs: ROUNDS, SECONDS_PER_RUN, CONNECTIONS, BASELINE_REF)
@@ -42,7 +42,7 @@ if [[ -n ${BASELINE_REF:-} ]]; then
   mkdir "$work/baseline"
   git -C "$repo" archive "$BASELINE_REF" fcgi-app | tar -x -C "$work/baseline"
   make --no-print-directory -s -C "$work/baseline" -f "$repo/mk/app.mk" BUILD_DIR=out VERSION=baseline build
-  cp "$template" "$work/baseline.template"
+  git -C "$repo" show "$BASELINE_REF:nginx/nginx.conf.template" >"$work/baseline.template"
   names+=(baseline)
 fi
 
