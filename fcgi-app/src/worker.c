@@ -300,7 +300,9 @@ static int on_readable(worker *w, conn *c)
     unsigned char answer[128];
     long len;
 
-    for (;;) {
+    /* A few records per wake-up at most: a peer that pipelines without end gets its turn again
+     * from epoll (level-triggered) after the other ready connections. */
+    for (int round = 0; round < 16; round++) {
         ssize_t n = recv(c->req.ipcFd, w->peek_buf, HELLO_FCGI_REQUEST_MAX, MSG_PEEK | MSG_DONTWAIT);
 
         if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
@@ -314,6 +316,9 @@ static int on_readable(worker *w, conn *c)
                 set_deadline(w, c, now_ms() + w->app->cfg.fastcgi_deadline_ms);
             return 0;
         case HELLO_FCGI_REQUEST:
+            /* libfcgi reads up to 8 KiB at a time, so bytes pipelined after this request may be
+             * read with it and lost; the scan then finds the rest of them malformed and closes
+             * the connection. nginx sends the next request only after the answer. */
             if (serve_one(w, c) < 0) return -1;
             set_deadline(w, c, now_ms() + IDLE_TIMEOUT_MS);
             if ((size_t)n == r.length) return 0; /* nothing else was waiting: back to epoll */
@@ -341,6 +346,7 @@ static int on_readable(worker *w, conn *c)
             return -1;
         }
     }
+    return 0;
 }
 
 /* Closes every connection past its deadline and notes when the next one is due. */
