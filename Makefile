@@ -33,7 +33,7 @@ deps: ## Install the Debian and npm packages the tests need (root on Debian; oth
 
 # Suites that use a Docker engine: `make test` starts one for them when none answers (and
 # stops it afterwards), as .ci/run did; see scripts/run-suites.sh.
-ENGINE_TEST_TARGETS ?= test-container test-deploy
+ENGINE_TEST_TARGETS += test-container test-deploy
 
 .PHONY: test
 test: deps ## Run every test suite (what CI runs); starts a Docker engine for the suites that need one

@@ -11,6 +11,12 @@ TRIVY ?= trivy
 SCAN_SEVERITY ?= HIGH,CRITICAL
 SCAN_IMAGE ?= $(or $(IMAGE),hello-cluster):$(or $(TAG),dev)
 
+# The scan, and the count of OS packages it saw: a scan that detects no OS package checked
+# nothing (trivy says "OS is not detected" and passes), so that fails too.
+SCAN_CMD = $(TRIVY) image --scanners vuln,secret --ignore-unfixed --severity $(SCAN_SEVERITY) --exit-code 1 --no-progress
+SCAN_COUNT_CMD = $(TRIVY) image --scanners vuln --list-all-pkgs --format json --quiet --no-progress
+COUNT_OS_PACKAGES = python3 $(CURDIR)/.github/scripts/count-os-packages.py
+
 TFLINT ?= tflint
 TFLINT_CONFIG ?= $(CURDIR)/.github/tflint.hcl
 
@@ -35,7 +41,9 @@ CI_TF_VARS = $(TF_VARS) $(if $(AWS_GITHUB_OIDC_PROVIDER_ARN),-var github_existin
 
 APT_PACKAGES += yamllint shellcheck
 LINT_TARGETS += lint-workflows
-TEST_TARGETS += test-workflows
+TEST_TARGETS += test-workflows test-image-metadata
+# test-image-metadata builds the image: make test starts an engine for it (Makefile).
+ENGINE_TEST_TARGETS += test-image-metadata
 
 .PHONY: lint-workflows
 lint-workflows: ## actionlint and shellcheck on the workflows, yamllint on every YAML file
@@ -49,12 +57,34 @@ lint-workflows: ## actionlint and shellcheck on the workflows, yamllint on every
 test-workflows: ## Workflow tests: SHA pins, run steps call real targets, globs, policy; broken fixtures rejected
 	@$(CURDIR)/tests/workflows/run.sh
 
+.PHONY: test-image-metadata
+test-image-metadata: image ## The image's dpkg status.d entries list exactly the packages of its files, at the build stage's versions
+	@docker build --target build -f $(DOCKERFILE) $(DOCKER_BUILD_ARGS) -t $(IMAGE)-build:$(or $(IMAGE_TAG),$(TAG)) $(CURDIR) \
+	  >$(CURDIR)/build/docker-build-stage.log 2>&1 || { tail -n 20 $(CURDIR)/build/docker-build-stage.log >&2; exit 1; }
+	@IMAGE_REF=$(IMAGE):$(or $(IMAGE_TAG),$(TAG)) BUILD_REF=$(IMAGE)-build:$(or $(IMAGE_TAG),$(TAG)) $(CURDIR)/tests/image/run.sh
+
 .PHONY: scan
 scan: ## trivy scan of the built image (or SCAN_IMAGE=repo@sha256:... in a registry): fixable HIGH/CRITICAL or leaked secrets fail
 	@command -v $(TRIVY) >/dev/null 2>&1 || { echo "scan: $(TRIVY) not found: install trivy (https://trivy.dev; CI installs it with aquasecurity/setup-trivy)" >&2; exit 1; }
 	@case "$(SCAN_IMAGE)" in *@sha256:*) ;; *) docker image inspect $(SCAN_IMAGE) >/dev/null 2>&1 \
 	  || { echo "scan: image $(SCAN_IMAGE) not found: build it with make image" >&2; exit 1; };; esac
-	$(TRIVY) image --scanners vuln,secret --ignore-unfixed --severity $(SCAN_SEVERITY) --exit-code 1 --no-progress $(SCAN_IMAGE)
+	$(SCAN_CMD) $(SCAN_IMAGE)
+	@$(SCAN_COUNT_CMD) $(SCAN_IMAGE) | $(COUNT_OS_PACKAGES) $(SCAN_IMAGE)
+
+# The ECR repository the deploy job pushes to (tf/ var.name) and its region.
+ECR_REPOSITORY ?= hello-cluster
+
+.PHONY: scan-released
+scan-released: ## make scan of the newest tagged image in ECR (the weekly scan; needs AWS credentials that read ECR)
+	@command -v aws >/dev/null 2>&1 || { echo "scan-released: aws not found: install the AWS CLI" >&2; exit 1; }
+	@uri="$$(aws ecr describe-repositories --repository-names $(ECR_REPOSITORY) --query 'repositories[0].repositoryUri' --output text)" \
+	  && digest="$$(aws ecr describe-images --repository-name $(ECR_REPOSITORY) --filter tagStatus=TAGGED \
+	       --query 'sort_by(imageDetails, &imagePushedAt)[-1].imageDigest' --output text)" \
+	  || { echo "scan-released: cannot read the ECR repository $(ECR_REPOSITORY)" >&2; exit 1; }; \
+	  case "$$digest" in sha256:*) ;; *) echo "scan-released: $(ECR_REPOSITORY) holds no tagged image" >&2; exit 1;; esac; \
+	  command -v $(TRIVY) >/dev/null 2>&1 || { echo "scan-released: $(TRIVY) not found: install trivy" >&2; exit 1; }; \
+	  echo "scan-released: $$uri@$$digest"; \
+	  $(SCAN_CMD) "$$uri@$$digest" && $(SCAN_COUNT_CMD) "$$uri@$$digest" | $(COUNT_OS_PACKAGES) "$$uri@$$digest"
 
 .PHONY: tflint
 tflint: ## TFLint with the AWS ruleset on tf/ and its modules (.github/tflint.hcl; --init needs network)
@@ -93,6 +123,16 @@ ci-image-repository: ## The ECR repository URL (terraform output) as the job out
 	@url="$$(terraform -chdir=$(CURDIR)/$(TF_DIR) output -raw ecr_repository_url)" && test -n "$$url" \
 	  || { echo "ci-image-repository: no ecr_repository_url in the Terraform outputs (apply first)" >&2; exit 1; }; \
 	  echo "repository=$$url" >>"$(CI_OUTPUT)"
+
+# Where the digest-pinned build base is written (Dependabot updates it).
+BASE_DOCKERFILE ?= $(CURDIR)/docker/base.Dockerfile
+
+.PHONY: base-image-ref
+base-image-ref: ## The digest-pinned build base of docker/base.Dockerfile, as the job output `ref`
+	@ref="$$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*@sha256:[0-9a-f]\{64\}\)[[:space:]]*$$/\1/p' $(BASE_DOCKERFILE))"; \
+	  test "$$(printf '%s\n' "$$ref" | grep -c .)" = 1 \
+	  || { echo "base-image-ref: $(BASE_DOCKERFILE) must hold exactly one FROM image@sha256:<64 hex>" >&2; exit 1; }; \
+	  echo "ref=$$ref" >>"$(CI_OUTPUT)"
 
 .PHONY: ci-backend-config
 ci-backend-config: ## Write the S3 backend settings for tf_init (TF_BACKEND_CONFIG) from TF_STATE_BUCKET/KEY/REGION

@@ -684,6 +684,9 @@ def check_build_once(report, apply):
         report.add(where, "the build attaches no SBOM")
     if set(str(opts.get("platforms", "")).split(",")) != {"linux/amd64", "linux/arm64"}:
         report.add(where, "the build is not linux/amd64 and linux/arm64")
+    bases = step_running(apply, "base-image-ref")
+    if not bases or "BUILD_BASE=${{ steps.%s.outputs.ref }}" % bases[0].get("id") not in str(opts.get("build-args", "")):
+        report.add(where, "the build does not use the digest-pinned base (BUILD_BASE from make base-image-ref)")
     digest = "steps.%s.outputs.digest" % build.get("id")
     steps = [step for _, step in iter_steps(apply)]
     scans, deploys = step_running(apply, "scan"), step_running(apply, "deploy")

@@ -6,6 +6,10 @@
 # Ends with "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 
+# The whole run is one function, read in full before it starts: editing this file while it
+# runs cannot change what the running copy does.
+main() {
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly ROOT
 readonly HERE="$ROOT/tests/workflows"
@@ -254,16 +258,32 @@ expect_fail "ci-apply refuses to run without the approved sha256" "PLAN_SHA256 i
 expect_fail "ci-apply refuses a missing plan file (it would plan anew)" "download the plan artifact first" \
   make --no-print-directory -C "$ROOT" ci-apply TF_PLAN_FILE="$TMP/tf/absent.tfplan" PLAN_SHA256="$approved_sha"
 
-# make scan of a pushed digest goes to trivy without a local image (a stand-in records it).
-printf '#!/usr/bin/env bash\nprintf "%%s\\n" "$*" >"%s/trivy.args"\n' "$TMP" >"$TMP/bin/trivy"
+# A stand-in trivy: records its arguments; the JSON report (--format json) is $TMP/report.json.
+cat >"$TMP/bin/trivy" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>"$TMP/trivy.args"
+if [[ "\$*" == *"--format json"* ]]; then cat "$TMP/report.json"; fi
+EOF
 chmod +x "$TMP/bin/trivy"
+printf '%s\n' '{"Metadata": {"OS": {"Family": "debian", "Name": "12.12"}}, "Results": [{"Class": "os-pkgs",' \
+  '"Packages": [{"Name": "libc6", "Version": "2.36-9+deb12u14"}, {"Name": "nginx", "Version": "1.22.1-9"}]}]}' \
+  >"$TMP/report.json"
 scan_remote() {
+  : >"$TMP/trivy.args"
   local ref
   ref="123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster@sha256:$(printf 'a%.0s' {1..64})"
   make --no-print-directory -C "$ROOT" scan TRIVY="$TMP/bin/trivy" SCAN_IMAGE="$ref" || return 1
   grep -qF -- "--exit-code 1" "$TMP/trivy.args" && grep -qF -- "$ref" "$TMP/trivy.args"
 }
 expect_ok "make scan SCAN_IMAGE=repo@sha256:... scans the registry image (no local image needed)" scan_remote
+scan_counts() {
+  make --no-print-directory -C "$ROOT" scan TRIVY="$TMP/bin/trivy" SCAN_IMAGE="example@sha256:$(printf 'b%.0s' {1..64})"
+}
+expect_ok "make scan reports how many OS packages it scanned" scan_counts
+printf '%s\n' '{"Metadata": {"OS": null}, "Results": [{"Class": "secret"}]}' >"$TMP/report.json"
+expect_fail "make scan fails when the scanner detects no OS package (it checked nothing)" \
+  "trivy detected no OS packages" scan_counts
+printf '%s\n' '{"Results": [{"Class": "os-pkgs", "Packages": [{"Name": "libc6", "Version": "2.36-9"}]}]}' >"$TMP/report.json"
 
 # make test starts a Docker engine for the suites that need one, and stops only what it started.
 cat >"$TMP/bin/engine.sh" <<EOF
@@ -311,6 +331,60 @@ make_test_passes_engine_targets() {
 }
 expect_ok "make test names the engine suites (test-container) to run-suites" make_test_passes_engine_targets
 
+# The weekly scan finds the newest tagged image in ECR (moto_server stands in for ECR).
+moto_pid=""
+moto_port=""
+stop_moto() { if [[ -n "$moto_pid" ]]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; moto_pid=""; fi; }
+trap 'stop_moto; rm -rf "$TMP"' EXIT
+ecr() {
+  env AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+    AWS_DEFAULT_REGION=eu-west-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "$@"
+}
+start_moto() {
+  local waited=0
+  command -v moto_server >/dev/null 2>&1 || { echo "moto_server not found: make ci-tools (moto[server])"; return 1; }
+  moto_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  moto_server -H 127.0.0.1 -p "$moto_port" >"$TMP/moto.log" 2>&1 &
+  moto_pid=$!
+  until ecr aws ecr describe-repositories >/dev/null 2>&1; do
+    ((waited++ < 50)) || { cat "$TMP/moto.log"; return 1; }
+    sleep 0.2
+  done
+  ecr aws ecr create-repository --repository-name hello-cluster >/dev/null
+}
+expect_ok "moto_server answers as ECR on 127.0.0.1" start_moto
+expect_fail "scan-released: an empty repository is an error, not a pass" "holds no tagged image" \
+  ecr make --no-print-directory -C "$ROOT" scan-released TRIVY="$TMP/bin/trivy"
+scan_released() {
+  local digest
+  digest="$(ecr aws ecr put-image --repository-name hello-cluster --image-tag "$(printf 'd%.0s' {1..40})" \
+    --image-manifest '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}, "layers": []}' \
+    --query image.imageId.imageDigest --output text)" || return 1
+  : >"$TMP/trivy.args"
+  ecr make --no-print-directory -C "$ROOT" scan-released TRIVY="$TMP/bin/trivy" || return 1
+  cat "$TMP/trivy.args"
+  [[ "$(grep -c -- "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster@$digest" "$TMP/trivy.args")" == 2 ]]
+}
+expect_ok "scan-released scans the newest tagged image of the ECR repository by digest, and counts its OS packages" scan_released
+stop_moto
+
+# The build base: pinned by digest where it is fetched from a registry, the same tag offline.
+base_pinned() {
+  local ref tag
+  ref="$(make --no-print-directory -C "$ROOT" base-image-ref | sed -n 's/^ref=//p')"
+  echo "base: $ref"
+  [[ "$ref" =~ ^debian:bookworm-slim@sha256:[0-9a-f]{64}$ ]] || return 1
+  tag="$(sed -n 's/^ARG BUILD_BASE=//p' "$ROOT/docker/Dockerfile")"
+  echo "docker/Dockerfile BUILD_BASE default (offline bootstrap tag): $tag"
+  [[ "$tag" == "${ref%@*}" ]] || { echo "the offline tag is not the pinned image's tag"; return 1; }
+  ! grep -qiE '^FROM[[:space:]]+[a-z0-9./-]+:[^$[:space:]]+([[:space:]]|$)' "$ROOT/docker/Dockerfile" \
+    || { echo "docker/Dockerfile names a registry image in FROM: the legacy builder pulls it even offline"; return 1; }
+}
+expect_ok "the build base is pinned by digest (docker/base.Dockerfile) and the offline tag matches it" base_pinned
+printf 'FROM debian:bookworm-slim\n' >"$TMP/base.Dockerfile"
+expect_fail "base-image-ref refuses a base without a digest" "must hold exactly one FROM image@sha256" \
+  make --no-print-directory -C "$ROOT" base-image-ref BASE_DOCKERFILE="$TMP/base.Dockerfile"
+
 pip_pinned() {
   local loose
   loose="$(grep -vE '^[[:space:]]*(#|$)' "$ROOT/.github/requirements-ci.txt" | grep -vE '^[A-Za-z0-9_.-]+(\[[a-z,]+\])?==[0-9][0-9A-Za-z.]*$' || true)"
@@ -329,3 +403,6 @@ fi
 
 echo "$passed passed, $failed failed"
 (( failed == 0 ))
+}
+
+main "$@"
