@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import signal
 import sys
 import threading
@@ -49,7 +50,6 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
-import secrets
     create_backend_app,
 )
 from werkzeug.serving import make_server  # noqa: E402
@@ -202,6 +202,7 @@ def _keep_cluster_fields(self: EKSResponse, result: Any) -> None:
         cluster.upgrade_policy = self._get_param("upgradePolicy")
     cluster.emulator_addons = {}
     cluster.emulator_access_entries = {}
+    cluster.emulator_pod_identity_associations = {}
     subnets = cluster.resources_vpc_config.get("subnetIds") or []
     if subnets:
         ec2 = ec2_backends[self.current_account][self.region]
@@ -219,7 +220,6 @@ def _delete_cluster_group(self: EKSResponse, result: Any) -> None:
     group_id = result.result["cluster"].resources_vpc_config.get("clusterSecurityGroupId")
     if group_id:
         ec2_backends[self.current_account][self.region].delete_security_group(group_id=group_id)
-    cluster.emulator_pod_identity_associations = {}
 
 
 def _create_node_autoscaling_group(self: EKSResponse, result: Any) -> None:
@@ -341,23 +341,6 @@ def _addons(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -
     return json_response(200, {"addon": addon})
 
 
-def eks_extra_routes(request: Any, full_url: str, headers: dict[str, str]) -> Response:
-    """Serves /clusters/NAME/access-entries..., /addons... and /pod-identity-associations..."""
-    parts = [part for part in request.path.split("/") if part][1:]
-    cluster = _eks_cluster(headers, parts[0])
-    if cluster is None:
-        return not_found(f"No cluster found for name: {parts[0]}.")
-    body = json.loads(request.get_data() or b"{}")
-    if parts[1] == "access-entries":
-        return _access_entries(request.method, cluster, parts[2:], body)
-    return _addons(request.method, cluster, parts[2:], body)
-
-
-def patch_eks() -> None:
-    wrap(EKSResponse, "create_cluster", _keep_cluster_fields)
-    wrap(EKSResponse, "delete_cluster", _delete_cluster_group)
-    wrap(EKSResponse, "create_nodegroup", _create_node_autoscaling_group)
-    wrap(EKSResponse, "delete_nodegroup", _delete_node_autoscaling_group)
 def _pod_identity_associations(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -> Response:
     """/clusters/NAME/pod-identity-associations[/ID]: CreatePodIdentityAssociation (POST),
     ListPodIdentityAssociations (GET), Describe (GET ID), Update (POST ID), Delete (DELETE ID),
@@ -395,17 +378,36 @@ def _pod_identity_associations(method: str, cluster: Any, parts: list[str], body
     return json_response(200, {"association": association})
 
 
+def eks_extra_routes(request: Any, full_url: str, headers: dict[str, str]) -> Response:
+    """Serves /clusters/NAME/access-entries..., /addons... and /pod-identity-associations..."""
+    parts = [part for part in request.path.split("/") if part][1:]
+    cluster = _eks_cluster(headers, parts[0])
+    if cluster is None:
+        return not_found(f"No cluster found for name: {parts[0]}.")
+    body = json.loads(request.get_data() or b"{}")
+    if parts[1] == "access-entries":
+        return _access_entries(request.method, cluster, parts[2:], body)
+    if parts[1] == "pod-identity-associations":
+        return _pod_identity_associations(request.method, cluster, parts[2:], body)
+    return _addons(request.method, cluster, parts[2:], body)
+
+
+def patch_eks() -> None:
+    wrap(EKSResponse, "create_cluster", _keep_cluster_fields)
+    wrap(EKSResponse, "delete_cluster", _delete_cluster_group)
+    wrap(EKSResponse, "create_nodegroup", _create_node_autoscaling_group)
+    wrap(EKSResponse, "delete_nodegroup", _delete_node_autoscaling_group)
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addon>[^/]+)$"] = eks_extra_routes
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$"] = eks_extra_routes
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<association>[^/]+)$"] = eks_extra_routes
 
 
 # ------------------------------------------------------------------- server
 
 
-    if parts[1] == "pod-identity-associations":
-        return _pod_identity_associations(request.method, cluster, parts[2:], body)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", required=True, help="file to write the listening port to")
@@ -418,8 +420,6 @@ def main() -> int:
 
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
 
-    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$"] = eks_extra_routes
-    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<association>[^/]+)$"] = eks_extra_routes
     def stop(signum: int, frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 

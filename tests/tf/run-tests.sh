@@ -254,6 +254,9 @@ check_both_sides() {
     '.AutoScalingGroups[0].TargetGroupARNs == []' \
     autoscaling describe-auto-scaling-groups --auto-scaling-group-names \
     "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.resources.autoScalingGroups[0].name' --output text)"
+  check "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
+    '[.associations[] | "\(.namespace)/\(.serviceAccount)"] == ["kube-system/aws-load-balancer-controller"]' \
+    eks list-pod-identity-associations --cluster-name "$NAME"
 
   echo "Load balancer"
   check "internet-facing ALB in the public subnets" aws_true \
@@ -289,10 +292,7 @@ check_ecs_only() {
   check "EKS cluster is gone" aws_true '.clusters == []' eks list-clusters
   check "no Auto Scaling group is left" aws_true '.AutoScalingGroups == []' autoscaling describe-auto-scaling-groups
   check "both target groups stay with the load balancer (switching a side is a listener change)" aws_true \
-    '[.TargetGroups[] | .TargetType] | sort == ["instance", "ip"]' \
-  check "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
-    '[.associations[] | "\(.namespace)/\(.serviceAccount)"] == ["kube-system/aws-load-balancer-controller"]' \
-    eks list-pod-identity-associations --cluster-name "$NAME"
+    '[.TargetGroups[] | .TargetType] | sort == ["ip", "ip"]' \
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
   check "the listener now forwards everything to ECS" aws_true \
     '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | "\(.TargetGroupArn | test(":targetgroup/hello-cluster-ecs/")):\(.Weight)"] == ["true:100"]' \
