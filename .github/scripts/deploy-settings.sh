@@ -8,7 +8,10 @@
 # deploy=true|false to $GITHUB_OUTPUT (stdout elsewhere) and, for each job it turns off, a
 # ::notice:: naming the missing variables. Always exits 0 when it could decide: a repository
 # without AWS settings (a fork, a fresh copy) gets skipped jobs and a notice, not a red run.
-# Variables are not copied to forks, so a fork's push to main skips the deploy here too.
+# Repository variables belong to the repository: a fork has none of its own until someone sets
+# them, so a fork's push to main skips the deploy here; and GitHub: "Variables are not passed
+# to workflows that are triggered by a pull request from a fork"
+# (https://docs.github.com/en/actions/learn-github-actions/variables).
 set -euo pipefail
 
 # missing NAME...: prints the names whose value is empty or unset.

@@ -715,7 +715,9 @@ SETTINGS_SCRIPT = ".github/scripts/deploy-settings.sh"
 # Make goals that run terraform plan or apply on the account.
 TERRAFORM_GOALS = ("ci-plan", "ci-apply", "tf_plan", "tf_plan_summary", "tf_deploy", "deploy_all", "tf_destroy")
 # configure-aws-credentials: "role-duration-seconds ... Defaults to 1 hour (3600 seconds)"
-# (aws-actions/configure-aws-credentials README, inputs table).
+# (aws-actions/configure-aws-credentials README, inputs table). STS AssumeRoleWithWebIdentity,
+# DurationSeconds: "If you specify a value higher than this setting [the role's maximum
+# session], the operation fails" (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
 DEFAULT_ROLE_SECONDS = 3600
 
 

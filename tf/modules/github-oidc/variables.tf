@@ -48,7 +48,10 @@ variable "deploy_max_session_seconds" {
   default     = 7200
 
   validation {
-    # IAM: MaxSessionDuration is 3600 to 43200 seconds.
+    # IAM UpdateRole/CreateRole, MaxSessionDuration: "This setting can have a value from
+    # 1 hour to 12 hours" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateRole.html).
+    # And AssumeRoleWithWebIdentity, DurationSeconds: "If you specify a value higher than this
+    # setting, the operation fails", so deploy.yml's role-duration-seconds stays at or below it.
     condition     = var.deploy_max_session_seconds >= 3600 && var.deploy_max_session_seconds <= 43200
     error_message = "deploy_max_session_seconds must be between 3600 and 43200 (IAM's MaxSessionDuration range)."
   }
