@@ -40,16 +40,27 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
-static void emit(hello_relay *r, const char *line, size_t len)
+/* 1 when buf[0..len) is all ASCII, the usual case: then it goes out as it is, uncopied. */
+static int all_ascii(const char *buf, size_t len)
 {
-    write_all(r->out_fd, r->out, hello_utf8_repair(line, len, r->out));
+    unsigned char any = 0;
+
+    for (size_t i = 0; i < len; i++) any |= (unsigned char)buf[i];
+    return any < 0x80;
+}
+
+static void emit(hello_relay *r, const char *lines, size_t len)
+{
+    if (all_ascii(lines, len)) write_all(r->out_fd, lines, len);
+    else write_all(r->out_fd, r->out, hello_utf8_repair(lines, len, r->out));
 }
 
 int hello_relay_pump(hello_relay *r)
 {
     for (;;) {
         ssize_t n = read(r->in_fd, r->buf + r->len, sizeof r->buf - r->len);
-        size_t start = 0;
+        const char *last;
+        size_t whole;
 
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
@@ -61,17 +72,13 @@ int hello_relay_pump(hello_relay *r)
             return -1;
         }
         r->len += (size_t)n;
-        for (char *nl; (nl = memchr(r->buf + start, '\n', r->len - start)) != NULL;) {
-            size_t end = (size_t)(nl - r->buf) + 1;
-
-            emit(r, r->buf + start, end - start);
-            start = end;
-        }
-        if (start == 0 && r->len == sizeof r->buf) { /* a full buffer without a newline */
-            emit(r, r->buf, r->len);
-            start = r->len;
-        }
-        memmove(r->buf, r->buf + start, r->len - start);
-        r->len -= start;
+        /* Every complete line in one write (nginx flushes its 32 KiB log buffer at once); a
+         * full buffer without a newline goes out as it is. */
+        last = memrchr(r->buf, '\n', r->len);
+        whole = last != NULL ? (size_t)(last - r->buf) + 1 : r->len == sizeof r->buf ? r->len : 0;
+        if (whole == 0) continue;
+        emit(r, r->buf, whole);
+        memmove(r->buf, r->buf + whole, r->len - whole);
+        r->len -= whole;
     }
 }

@@ -24,8 +24,8 @@ typedef struct {
  * six characters \ufffd. out must hold 6 * len bytes. Returns the length written. Pure. */
 size_t hello_utf8_repair(const char *in, size_t len, char *out);
 
-/* Reads what waits on r->in_fd and writes each complete line, repaired, to r->out_fd; a line
- * longer than the buffer goes out in pieces. Returns 0, or -1 at end of file (or a read error),
+/* Reads what waits on r->in_fd and writes the complete lines, repaired, to r->out_fd in one
+ * write (ASCII, the usual case, uncopied); a line longer than the buffer goes out in pieces. Returns 0, or -1 at end of file (or a read error),
  * after writing what was left; r->in_fd is then closed. */
 int hello_relay_pump(hello_relay *r);
 
