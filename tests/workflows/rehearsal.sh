@@ -7,7 +7,7 @@
 # passwordless sudo, a fresh checkout, no Terraform CLI configuration (so no provider mirror),
 # and each step runs as `bash --noprofile --norc -eo pipefail {0}`. This script builds that
 # shape here: as root it creates the user `runner` when there is none (in the docker group,
-# with a NOPASSWD sudoers drop-in), clones HEAD into the user's home, and runs every `run:`
+# with a NOPASSWD sudoers drop-in), clones HEAD into a new scratch directory, and runs every `run:`
 # step of every job of ci.yml in order as that user with a runner's environment (CI=true,
 # GITHUB_ACTIONS, GITHUB_OUTPUT/ENV/PATH/STEP_SUMMARY files, the workflow's and job's `env:`).
 # It removes the user, its home and the sudoers file afterwards, and only what it created.
@@ -44,7 +44,7 @@ declare -A NEEDS_GITHUB=(
 )
 # What each `uses:` step would have provided.
 declare -A ACTION_REASON=(
-  [actions/checkout]="GitHub checks the commit out; here: git clone of HEAD into the runner's home"
+  [actions/checkout]="GitHub checks the commit out; here: git clone of HEAD into a new directory"
   [hashicorp/setup-terraform]="downloads Terraform from releases.hashicorp.com; here: the terraform on PATH"
   [azure/setup-kubectl]="downloads kubectl from dl.k8s.io; here: the kubectl on PATH"
   [terraform-linters/setup-tflint]="downloads TFLint from GitHub releases"
@@ -219,9 +219,10 @@ main() {
   chmod 0777 "$scratch/github/tmp"
   local home
   home="$(getent passwd "$RUNNER_USER" | cut -d: -f6)"
-  workspace="$home/work/hello-cluster"
-  as_runner rm -rf "$workspace"
-  as_runner mkdir -p "$(dirname "$workspace")"
+  # A new directory of its own: on a real runner, $HOME/work holds the job's own checkout.
+  mkdir -p "$scratch/work"
+  if [[ "$(id -u)" == 0 ]]; then chown "$RUNNER_USER:" "$scratch/work"; fi
+  workspace="$scratch/work/hello-cluster"
   if [[ "$(id -u)" == 0 ]]; then
     # git refuses to serve a repository owned by someone else to the runner user ("dubious
     # ownership"), so root clones and hands the clone over.
