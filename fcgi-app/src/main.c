@@ -28,8 +28,8 @@
 static const char usage[] = "usage: hello [--healthcheck | --version | --help]\n"
                             "Runs nginx and the FastCGI workers; configured only through environment variables:\n"
                             "  PORT METRICS_PORT LISTEN_ADDRESS WORKERS NGINX_WORKERS GRACE_SECONDS\n"
-                            "  SHUTDOWN_DELAY_SECONDS FASTCGI_DEADLINE_MS LOG_LEVEL RUNTIME_DIR NGINX_BIN\n"
-                            "  NGINX_TEMPLATE\n"
+                            "  SHUTDOWN_DELAY_SECONDS FASTCGI_DEADLINE_MS LOG_LEVEL LOG_HEALTH_CHECKS\n"
+                            "  WORKER_SCHED_POLICY RUNTIME_DIR NGINX_BIN NGINX_TEMPLATE\n"
                             "WORKERS and NGINX_WORKERS default to the container's CPU quota (cgroup v2\n"
                             "cpu.max, v1 cpu.cfs_quota_us) rounded up, at most the CPUs this process may\n"
                             "run on and at least 1; set them to override.\n";
