@@ -199,6 +199,13 @@ variable "deregistration_delay" {
     condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600
     error_message = "deregistration_delay must be between 0 and 3600 seconds."
   }
+
+  # An EKS pod keeps serving through its preStop sleep while the load balancer drains its
+  # target; SIGTERM comes after the sleep, so the drain must end first (k8s/README.md).
+  validation {
+    condition     = !var.deploy_eks || var.deregistration_delay < yamldecode(file("${path.module}/../k8s/base/deployment.yaml")).spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds
+    error_message = "deregistration_delay must be shorter than the EKS pods' preStop sleep in k8s/base/deployment.yaml: a pod stops serving when the sleep ends, while the load balancer may still send to it until the delay is over."
+  }
 }
 
 # ---------------------------------------------------------------- the app

@@ -32,7 +32,7 @@ main() {
     command -v "$tool" >/dev/null 2>&1 || { echo "record-outputs: $tool not found" >&2; exit 1; }
   done
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/record-outputs.XXXXXX")"
-  cp -r "$REPO_ROOT/tf" "$REPO_ROOT/ecs-taskdef" "$WORK/"
+  cp -r "$REPO_ROOT/tf" "$REPO_ROOT/ecs-taskdef" "$REPO_ROOT/k8s" "$WORK/"
   rm -rf "$WORK/tf/.terraform" "$WORK"/tf/terraform.tfstate*
   printf 'provider_installation {\n  filesystem_mirror { path = "%s" }\n}\n' "${TF_PLUGIN_MIRROR:-/opt/tf-plugins}" >"$WORK/terraformrc"
 

@@ -13,7 +13,7 @@ command -v terraform >/dev/null || { echo "lint-tf: terraform not found: install
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$scratch/"
+cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$ROOT/k8s" "$scratch/"
 rm -rf "$scratch/tf/.terraform" "$scratch/tf/.terraform.lock.hcl"
 if [[ -d "$PLUGIN_MIRROR/registry.terraform.io" ]]; then
   printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$PLUGIN_MIRROR" >"$scratch/terraformrc"

@@ -94,7 +94,7 @@ cleanup() {
 stage() {
   local dir="$1"
   mkdir -p "$dir"
-  cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$dir/"
+  cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$ROOT/k8s" "$dir/"
   rm -rf "$dir/tf/.terraform" "$dir/tf/.terraform.lock.hcl" "$dir/tf/backend_s3.tf"
   find "$dir/tf" \( -name '*.tfstate*' -o -name '*.tfvars' -o -name 'tfplan' \) -delete
 }

@@ -189,3 +189,29 @@ run "no_binding_outputs_without_eks" {
     error_message = "With EKS off there is nothing to bind and no controller."
   }
 }
+
+# The pods' preStop sleep (k8s/base/deployment.yaml, 20 s) must outlast the drain.
+run "deregistration_delay_not_shorter_than_the_prestop_sleep_is_refused" {
+  command = plan
+
+  variables {
+    image_tag                = "bootstrap"
+    eks_admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
+    deregistration_delay     = 20
+  }
+
+  expect_failures = [var.deregistration_delay]
+}
+
+# ECS alone has no preStop sleep to outlast.
+run "a_longer_delay_is_fine_without_eks" {
+  command = plan
+
+  variables {
+    image_tag                = "bootstrap"
+    eks_admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
+    deploy_eks               = false
+    deregistration_delay     = 60
+  }
+  # No assertion: the run fails if the plan does, i.e. if the rule applied without EKS.
+}
