@@ -49,6 +49,7 @@ lint-k8s: ## yamllint k8s/, kubectl kustomize every kustomization, shellcheck th
 	@yamllint -s -d '{extends: default, rules: {line-length: {max: 120}, document-start: disable}}' $(CURDIR)/k8s
 	@for k in $$(find $(CURDIR)/k8s -name kustomization.yaml); do \
 	  KUBECONFIG=/dev/null kubectl kustomize "$$(dirname "$$k")" >/dev/null || exit 1; done
-	@shellcheck -x $(CURDIR)/scripts/deploy*.sh $(CURDIR)/scripts/destroy.sh $(CURDIR)/tests/k8s/*.sh \
+	@shellcheck -x $(CURDIR)/scripts/deploy*.sh $(CURDIR)/scripts/destroy.sh $(CURDIR)/scripts/install-lb-controller.sh \
+	  $(CURDIR)/tests/k8s/*.sh \
 	  $$(ls $(CURDIR)/tests/deploy/*.sh 2>/dev/null)
 	@echo "lint-k8s: k8s/ YAML, kustomize builds and deploy scripts clean"
