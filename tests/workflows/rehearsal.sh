@@ -20,8 +20,9 @@
 # Steps that reach the internet (the Terraform registry, PyPI) run for real; on this offline
 # machine they must stop at the network and nowhere else (a "Module not installed" still
 # fails), and the rehearsal says so. `make test` runs with TEST_TARGETS narrowed to
-# REHEARSAL_TEST_TARGETS (default: test-unit test-container) to keep the wall time to minutes;
-# the output says so. `make tf-mirror` fills a fresh mirror directory (as on a runner, where
+# REHEARSAL_TEST_TARGETS (default: test-unit test-container), the container suite to the
+# sections that need root (REHEARSAL_CONTAINER_TESTS), to keep the wall time to minutes; the
+# output says so. `make tf-mirror` fills a fresh mirror directory (as on a runner, where
 # /opt/tf-plugins does not exist yet) rather than this machine's shared /opt/tf-plugins, which
 # the later steps read as they would read the mirror tf-mirror filled.
 # Knobs: REHEARSAL_USER (runner), REHEARSAL_TEST_TARGETS, REHEARSAL_JOBS (default: every job
@@ -34,6 +35,9 @@ readonly ROOT
 WORKFLOW=""
 readonly RUNNER_USER="${REHEARSAL_USER:-runner}"
 readonly TEST_TARGETS_NARROW="${REHEARSAL_TEST_TARGETS:-test-unit test-container}"
+# Of the container suite, the sections that need the host's root (nsenter, signalling
+# container processes): what differs for an unprivileged runner (tests/container/run.sh).
+readonly CONTAINER_TESTS_NARROW="${REHEARSAL_CONTAINER_TESTS:-hardened_run_and_contract runtime_dir stop_under_load health}"
 readonly SUDOERS_FILE="/etc/sudoers.d/hello-cluster-rehearsal"
 
 # Steps that need something only a GitHub action installs, and why.
@@ -180,8 +184,9 @@ run_step() {
     printf 'TF_PLUGIN_MIRROR=%s\n' "$scratch/opt/tf-plugins" >>"$base.env"
   fi
   if [[ "$script" == "make test" ]]; then
-    log "$job: \`make test\` runs here as \`make test TEST_TARGETS='$TEST_TARGETS_NARROW'\` (the whole suite is make test; narrowed to keep the rehearsal to minutes)"
+    log "$job: \`make test\` runs here as \`make test TEST_TARGETS='$TEST_TARGETS_NARROW'\` with CONTAINER_TESTS='$CONTAINER_TESTS_NARROW' (the whole suite is make test; narrowed to keep the rehearsal to minutes)"
     printf "make test TEST_TARGETS='%s'\n" "$TEST_TARGETS_NARROW" >"$base.sh"
+    printf 'CONTAINER_TESTS=%s\n' "$CONTAINER_TESTS_NARROW" >>"$base.env"
   fi
   timeout_s=$((60 * $(job_timeout "$job")))
   log "$job: $name: \`$(head -n1 "$base.sh")\` as $RUNNER_USER"
