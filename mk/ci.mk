@@ -39,7 +39,8 @@ AWS_GITHUB_OIDC_PROVIDER_ARN ?=
 PLAN_SHA256 ?=
 CI_TF_VARS = $(TF_VARS) $(if $(AWS_GITHUB_OIDC_PROVIDER_ARN),-var github_existing_provider_arn=$(AWS_GITHUB_OIDC_PROVIDER_ARN))
 
-APT_PACKAGES += yamllint shellcheck
+# sudo, passwd (useradd) and git: the runner rehearsal of test-workflows.
+APT_PACKAGES += yamllint shellcheck sudo passwd git
 LINT_TARGETS += lint-workflows
 TEST_TARGETS += test-workflows test-image-metadata
 # test-image-metadata builds the image: make test starts an engine for it (Makefile).
