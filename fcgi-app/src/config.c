@@ -65,6 +65,95 @@ static int choice_var(hello_getenv_fn get, const char *name, const char *off_wor
     return 0;
 }
 
+/* Parses one CIDR, "address/prefix", of len bytes at s: an IPv4 or IPv6 address as inet_pton
+ * reads it, a decimal prefix within the family's width, no bits set past the prefix. Writes its
+ * canonical text (inet_ntop) to out, HELLO_CIDR_MAX bytes, so only hex digits, '.', ':' and '/'
+ * reach nginx.conf. Returns 0, or -1 with the reason in why. */
+static int parse_cidr(const char *s, size_t len, char *out, char *why, size_t why_size)
+{
+    char text[HELLO_CIDR_MAX], canonical[INET6_ADDRSTRLEN];
+    unsigned char addr[sizeof(struct in6_addr)];
+    char *slash;
+    const char *p;
+    int family;
+    unsigned width, prefix = 0;
+
+    if (len == 0) {
+        snprintf(why, why_size, "an entry is empty");
+        return -1;
+    }
+    if (len >= sizeof text) {
+        snprintf(why, why_size, "\"%.*s...\" is too long for a CIDR", 20, s);
+        return -1;
+    }
+    memcpy(text, s, len);
+    text[len] = '\0';
+    slash = strchr(text, '/');
+    if (slash == NULL) {
+        snprintf(why, why_size, "\"%s\" has no /prefix", text);
+        return -1;
+    }
+    *slash = '\0';
+    family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+    width = family == AF_INET6 ? 128u : 32u;
+    if (inet_pton(family, text, addr) != 1) {
+        snprintf(why, why_size, "\"%s\" is not an IPv4 or IPv6 address", text);
+        return -1;
+    }
+    p = slash + 1;
+    if (*p == '\0' || strlen(p) > 3 || p[strspn(p, "0123456789")] != '\0' || (p[0] == '0' && p[1] != '\0')) {
+        snprintf(why, why_size, "\"/%.8s\" is not a prefix length", p);
+        return -1;
+    }
+    for (; *p != '\0'; p++) prefix = prefix * 10 + (unsigned)(*p - '0');
+    if (prefix > width) {
+        snprintf(why, why_size, "/%u is longer than the %u bits of the address", prefix, width);
+        return -1;
+    }
+    for (unsigned bit = prefix; bit < width; bit++) {
+        if (addr[bit / 8] & (0x80u >> (bit % 8))) {
+            snprintf(why, why_size, "%s/%u has bits set past the prefix", text, prefix);
+            return -1;
+        }
+    }
+    if (inet_ntop(family, addr, canonical, sizeof canonical) == NULL) {
+        snprintf(why, why_size, "cannot format %s", text);
+        return -1;
+    }
+    snprintf(out, HELLO_CIDR_MAX, "%s/%u", canonical, prefix);
+    return 0;
+}
+
+/* Reads TRUSTED_PROXY_CIDRS, a comma-separated list of CIDRs (blanks around each are ignored);
+ * unset or empty means none. Returns 0, or -1 with a message naming the variable. */
+static int trusted_proxies_var(hello_getenv_fn get, hello_config *cfg, char *err, size_t err_size)
+{
+    const char *s = get("TRUSTED_PROXY_CIDRS"), *item;
+    char why[160];
+
+    if (s == NULL || *s == '\0') return 0;
+    for (item = s;; item++) {
+        size_t len = strcspn(item, ",");
+        const char *next = item + len;
+
+        while (len > 0 && (*item == ' ' || *item == '\t')) item++, len--;
+        while (len > 0 && (item[len - 1] == ' ' || item[len - 1] == '\t')) len--;
+        if (cfg->trusted_proxy_count == HELLO_TRUSTED_PROXIES_MAX) {
+            snprintf(why, sizeof why, "more than %d entries", HELLO_TRUSTED_PROXIES_MAX);
+            goto fail;
+        }
+        if (parse_cidr(item, len, cfg->trusted_proxies[cfg->trusted_proxy_count], why, sizeof why) < 0) goto fail;
+        cfg->trusted_proxy_count++;
+        if (*next == '\0') return 0;
+        item = next;
+    }
+fail:
+    snprintf(err, err_size, "TRUSTED_PROXY_CIDRS must be comma-separated CIDRs such as 10.0.0.0/16,fd00::/8: %s",
+             why);
+    cfg->trusted_proxy_count = 0;
+    return -1;
+}
+
 int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *err, size_t err_size)
 {
     const char *s;
@@ -130,5 +219,6 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
     if (choice_var(get, "LOG_HEALTH_CHECKS", "0", "1", &cfg->log_health_checks, err, err_size) < 0) return -1;
     if (choice_var(get, "HELLO_TEST_DISABLE_RESTART", "0", "1", &cfg->disable_restart, err, err_size) < 0)
         return -1;
+    if (trusted_proxies_var(get, cfg, err, err_size) < 0) return -1;
     return 0;
 }

@@ -2,6 +2,7 @@
 #define HELLO_CONFIG_H_
 
 #include <limits.h>
+#include <netinet/in.h>
 #include <stddef.h>
 
 #include "log.h"
@@ -9,6 +10,8 @@
 /* Configuration, read only from environment variables and validated once at start-up. */
 
 #define HELLO_RUNTIME_DIR_MAX 64 /* leaves room for "/hello.XXXXXX/worker-NN.sock" in sun_path */
+#define HELLO_TRUSTED_PROXIES_MAX 32              /* CIDRs in TRUSTED_PROXY_CIDRS */
+#define HELLO_CIDR_MAX (INET6_ADDRSTRLEN + 4)     /* "address/128" and its NUL */
 
 typedef struct {
     char listen_address[16];            /* LISTEN_ADDRESS, IPv4 literal, default 0.0.0.0 */
@@ -26,6 +29,11 @@ typedef struct {
     int worker_batch;                   /* WORKER_SCHED_POLICY=batch (1) or other (0, default) */
     int log_health_checks;              /* LOG_HEALTH_CHECKS=1: log hello --healthcheck's requests too */
     int disable_restart;                /* HELLO_TEST_DISABLE_RESTART=1: tests only */
+    /* TRUSTED_PROXY_CIDRS: the load balancers' networks, whose X-Forwarded-For nginx believes
+     * (ngx_http_realip_module). Canonical "address/prefix" text, checked and safe to write into
+     * nginx.conf; none by default, and then the access log's remote_addr is the connected peer. */
+    int trusted_proxy_count;
+    char trusted_proxies[HELLO_TRUSTED_PROXIES_MAX][HELLO_CIDR_MAX];
 } hello_config;
 
 /* Reads a variable; NULL when unset. getenv in production, a table in tests. */

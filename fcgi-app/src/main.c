@@ -29,10 +29,13 @@ static const char usage[] = "usage: hello [--healthcheck | --version | --help]\n
                             "Runs nginx and the FastCGI workers; configured only through environment variables:\n"
                             "  PORT METRICS_PORT LISTEN_ADDRESS WORKERS NGINX_WORKERS GRACE_SECONDS\n"
                             "  SHUTDOWN_DELAY_SECONDS FASTCGI_DEADLINE_MS LOG_LEVEL LOG_HEALTH_CHECKS\n"
-                            "  WORKER_SCHED_POLICY RUNTIME_DIR NGINX_BIN NGINX_TEMPLATE\n"
+                            "  WORKER_SCHED_POLICY RUNTIME_DIR NGINX_BIN NGINX_TEMPLATE TRUSTED_PROXY_CIDRS\n"
                             "WORKERS and NGINX_WORKERS default to the container's CPU quota (cgroup v2\n"
                             "cpu.max, v1 cpu.cfs_quota_us) rounded up, at most the CPUs this process may\n"
-                            "run on and at least 1; set them to override.\n";
+                            "run on and at least 1; set them to override.\n"
+                            "TRUSTED_PROXY_CIDRS (default empty): comma-separated CIDRs of the load balancers,\n"
+                            "e.g. 10.0.0.0/16,fd00::/8; the access log then shows the client address from\n"
+                            "their X-Forwarded-For instead of the balancer's.\n";
 
 static const char *env(const char *name)
 {

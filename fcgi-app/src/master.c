@@ -140,8 +140,26 @@ static int open_sockets(hello_app *app)
     return 0;
 }
 
+/* The ${REAL_IP} block of the template: a set_real_ip_from line per TRUSTED_PROXY_CIDRS entry and
+ * the header to read, or only a comment when the list is empty (the log shows the peer). The
+ * entries are canonical CIDR text (config.c), so nothing else can reach nginx.conf. */
+static void realip_directives(const hello_config *cfg, char *out, size_t out_size)
+{
+    size_t used = 0;
+
+    if (cfg->trusted_proxy_count == 0) {
+        snprintf(out, out_size, "# TRUSTED_PROXY_CIDRS is empty: $remote_addr is the connected peer.");
+        return;
+    }
+    for (int i = 0; i < cfg->trusted_proxy_count; i++)
+        used += (size_t)snprintf(out + used, out_size - used, "set_real_ip_from %s;\n    ", cfg->trusted_proxies[i]);
+    snprintf(out + used, out_size - used, "real_ip_header X-Forwarded-For;\n    real_ip_recursive on;");
+}
+
 static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, size_t conf_path_size)
 {
+    /* Room for every set_real_ip_from line and the two fixed directives. */
+    char realip[HELLO_TRUSTED_PROXIES_MAX * (HELLO_CIDR_MAX + 24) + 96];
     char port[16], metrics_port[16], nginx_workers[16], err[256], sock[128];
     char *upstream = NULL, *conf = NULL;
     size_t upstream_size = (size_t)app->cfg.workers * 2 * 160 + 1, used = 0;
@@ -172,10 +190,11 @@ static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, si
     snprintf(port, sizeof port, "%d", app->cfg.port);
     snprintf(metrics_port, sizeof metrics_port, "%d", app->cfg.metrics_port);
     snprintf(nginx_workers, sizeof nginx_workers, "%d", app->cfg.nginx_workers);
+    realip_directives(&app->cfg, realip, sizeof realip);
     hello_template_var vars[] = {
         {"LISTEN_ADDRESS", app->cfg.listen_address}, {"PORT", port}, {"METRICS_PORT", metrics_port},
         {"NGINX_WORKERS", nginx_workers}, {"RUNTIME_DIR", app->run_dir}, {"UPSTREAM_SERVERS", upstream},
-        {"LOG_HEALTH_CHECKS", app->cfg.log_health_checks ? "1" : "0"},
+        {"LOG_HEALTH_CHECKS", app->cfg.log_health_checks ? "1" : "0"}, {"REAL_IP", realip},
     };
     n = hello_template_render(tpl, vars, sizeof vars / sizeof vars[0], conf, NGINX_CONF_MAX, err, sizeof err);
     if (n < 0) {

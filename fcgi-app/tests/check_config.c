@@ -1,5 +1,6 @@
 /* Unit tests: configuration from environment variables, with clear errors naming the variable. */
 #include "check_main.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,16 +122,124 @@ START_TEST(bad_values_name_the_variable)
 }
 END_TEST
 
+/* ------------------------------------------------------------ TRUSTED_PROXY_CIDRS */
+
+START_TEST(trusted_proxies_default_to_none)
+{
+    static const char *const none[] = {NULL};
+    static const char *const empty[] = {"TRUSTED_PROXY_CIDRS", "", NULL};
+    hello_config cfg;
+    char err[256];
+
+    ck_assert_int_eq(load(none, &cfg, err), 0);
+    ck_assert_int_eq(cfg.trusted_proxy_count, 0);
+    ck_assert_int_eq(load(empty, &cfg, err), 0);
+    ck_assert_int_eq(cfg.trusted_proxy_count, 0);
+}
+END_TEST
+
+START_TEST(trusted_proxies_parse_v4_and_v6_in_canonical_form)
+{
+    static const char *const vars[] = {
+        "TRUSTED_PROXY_CIDRS", "10.0.0.0/16, 192.168.1.7/32,\t0.0.0.0/0,fd00::/8,2001:0DB8:0000::/32,::1/128,"
+                               "::ffff:10.0.0.0/104,0000:0000:0000:0000:0000:ffff:255.255.255.255/128",
+        NULL};
+    static const char *const want[] = {"10.0.0.0/16", "192.168.1.7/32", "0.0.0.0/0",    "fd00::/8",
+                                       "2001:db8::/32", "::1/128",      "::ffff:10.0.0.0/104",
+                                       "::ffff:255.255.255.255/128"};
+    hello_config cfg;
+    char err[256];
+
+    ck_assert_msg(load(vars, &cfg, err) == 0, "%s", err);
+    ck_assert_int_eq(cfg.trusted_proxy_count, (int)(sizeof want / sizeof want[0]));
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) ck_assert_str_eq(cfg.trusted_proxies[i], want[i]);
+}
+END_TEST
+
+START_TEST(trusted_proxies_hold_up_to_the_limit)
+{
+    char list[HELLO_TRUSTED_PROXIES_MAX * 20 + 32];
+    const char *vars[] = {"TRUSTED_PROXY_CIDRS", list, NULL};
+    size_t used = 0;
+    hello_config cfg;
+    char err[256];
+
+    for (int i = 0; i < HELLO_TRUSTED_PROXIES_MAX; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s10.%d.0.0/16", i ? "," : "", i);
+    ck_assert_msg(load(vars, &cfg, err) == 0, "%s", err);
+    ck_assert_int_eq(cfg.trusted_proxy_count, HELLO_TRUSTED_PROXIES_MAX);
+    snprintf(list + used, sizeof list - used, ",10.255.0.0/16");
+    ck_assert_int_eq(load(vars, &cfg, err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "TRUSTED_PROXY_CIDRS"));
+    ck_assert_int_eq(cfg.trusted_proxy_count, 0);
+}
+END_TEST
+
+/* Everything that is not a list of CIDRs is refused, naming the variable: nothing but canonical
+ * CIDR text may reach nginx.conf. */
+START_TEST(trusted_proxies_refuse_anything_else)
+{
+    static const char *const bad[] = {
+        "10.0.0.0",                 /* no prefix */
+        "fd00::",                   /* no prefix */
+        "10.0.0.0/",                /* empty prefix */
+        "10.0.0.0/33",              /* longer than IPv4 */
+        "fd00::/129",               /* longer than IPv6 */
+        "10.0.0.0/-1",
+        "10.0.0.0/+8",
+        "10.0.0.0/08",
+        "10.0.0.0/0008",
+        "10.0.0.1/8",               /* host bits set */
+        "fd00::1/8",
+        "10.0.0/8",                 /* not an address */
+        "010.0.0.0/8",
+        "10.0.0.256/32",
+        "example.com/16",
+        "fe80::1%eth0/64",
+        "unix:",                    /* nginx accepts it; the variable does not */
+        "junk",
+        "10.0.0.0/8; evil",         /* would add a directive */
+        "10.0.0.0/8;",
+        "10.0.0.0/8;\nreal_ip_header X-Real-IP",
+        "10.0.0.0/8 192.168.0.0/16",
+        "10.0.0.0/8}",
+        "10.0.0.0/8#",
+        "$remote_addr/8",
+        "10.0.0.0/8,",              /* empty entry */
+        ",10.0.0.0/8",
+        "10.0.0.0/8,,fd00::/8",
+        " ",
+        "10.0.0.0/8,junk",
+        "1111:2222:3333:4444:5555:6666:7777:8888:9999/128", /* too long */
+    };
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *vars[] = {"TRUSTED_PROXY_CIDRS", bad[i], NULL};
+        hello_config cfg;
+        char err[256];
+
+        ck_assert_msg(load(vars, &cfg, err) == -1, "TRUSTED_PROXY_CIDRS=\"%s\" accepted", bad[i]);
+        ck_assert_msg(strstr(err, "TRUSTED_PROXY_CIDRS") != NULL, "message \"%s\" does not name the variable", err);
+    }
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *core = tcase_create("Core");
+    TCase *limits = tcase_create("Limits");
     TCase *bad = tcase_create("Bad input");
 
     tcase_add_test(core, defaults);
     tcase_add_test(core, overrides);
     tcase_add_test(bad, bad_values_name_the_variable);
+    tcase_add_test(core, trusted_proxies_default_to_none);
+    tcase_add_test(core, trusted_proxies_parse_v4_and_v6_in_canonical_form);
+    tcase_add_test(limits, trusted_proxies_hold_up_to_the_limit);
+    tcase_add_test(bad, trusted_proxies_refuse_anything_else);
     suite_add_tcase(s, core);
+    suite_add_tcase(s, limits);
     suite_add_tcase(s, bad);
     return s;
 }

@@ -24,7 +24,7 @@ port_a=$(free_port); port_b=$(free_port); port_c=$(free_port); port_d=$(free_por
 mkdir -p "$work/a"
 sed -e "s|\${NGINX_WORKERS}|1|; s|\${RUNTIME_DIR}|$work/a|g; s|\${LISTEN_ADDRESS}|127.0.0.1|g" \
     -e "s|\${PORT}|$port_a|; s|\${METRICS_PORT}|$(free_port)|g" \
-    -e "s|\${UPSTREAM_SERVERS}|server unix:$work/a/none.sock;|" \
+    -e "s|\${UPSTREAM_SERVERS}|server unix:$work/a/none.sock;|; s|\${REAL_IP}||; s|\${LOG_HEALTH_CHECKS}|0|" \
     -e 's|            fastcgi_pass hello_workers;|            return 200 "Hello John!";|' \
     "$repo/nginx/nginx.conf.template" >"$work/a/nginx.conf"
 taskset -c "$server_cpu" nginx -p "$work/a/" -c "$work/a/nginx.conf" -e stderr >/dev/null 2>"$work/a.err" &

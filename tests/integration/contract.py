@@ -366,6 +366,34 @@ class ProcessContract(unittest.TestCase):
             self.assertIn("probe", agents, setting)
             self.assertEqual("hello-healthcheck" in agents, logged, "LOG_HEALTH_CHECKS=%s: %s" % (setting, agents))
 
+    def test_access_log_client_address_from_trusted_proxies_only(self):
+        """remote_addr is the connected peer, whatever X-Forwarded-For says, unless the peer is in
+        TRUSTED_PROXY_CIDRS: then it is the last address in X-Forwarded-For that is not trusted."""
+        cases = (("198.51.100.7, 203.0.113.9", "203.0.113.9"),  # a client's own entry is not taken
+                 ("198.51.100.7, 127.0.0.5", "198.51.100.7"),   # trusted hops are skipped
+                 ("2001:db8::7", "2001:db8::7"))
+
+        def logged_addresses(stack):
+            markers = []
+            for forwarded, _ in cases:
+                marker = "xff-marker-%d" % time.monotonic_ns()
+                status, _, _ = stack.get("/", headers={"X-Forwarded-For": forwarded, "User-Agent": marker})
+                self.assertEqual(status, 200)
+                markers.append(marker)
+            return markers
+
+        # Not set (the shared stack): the peer, 127.0.0.1.
+        for marker in logged_addresses(TARGET["stack"]):
+            record = self.wait_for_access_log(lambda r, m=marker: r.get("user_agent") == m)
+            self.assertEqual(record["remote_addr"], "127.0.0.1")
+        with Stack(TARGET["stack"].binary, env={"TRUSTED_PROXY_CIDRS": "127.0.0.0/8"}) as stack:
+            markers = logged_addresses(stack)
+            stack.stop()  # flushes the access log
+        by_agent = {r["user_agent"]: r for r in stack.json_lines(stack.stdout_lines)}
+        for marker, (forwarded, want) in zip(markers, cases):
+            self.assertIn(marker, by_agent, stack.logs())
+            self.assertEqual(by_agent[marker]["remote_addr"], want, forwarded)
+
     def test_worker_titles_whatever_argv0(self):
         """ps shows each worker as "hello-worker N", even when argv[0] is shorter than that."""
         from stack import free_port
@@ -540,6 +568,15 @@ class ProcessContract(unittest.TestCase):
                 out = self.start_expecting_failure({"RUNTIME_DIR": path}, "RUNTIME_DIR", code=2)
                 self.assertIn(b"nginx.conf", out.stderr)
                 self.assertEqual(os.listdir(path), [], "something was started in it")
+
+    def test_trusted_proxy_cidrs_that_are_not_cidrs_are_refused(self):
+        """TRUSTED_PROXY_CIDRS goes into nginx.conf: anything but a list of CIDRs stops start-up."""
+        for value in ("10.0.0.0/8; evil", "10.0.0.0", "10.0.0.0/33", "fd00::/129", "vpc", "10.0.0.0/8,"):
+            with tempfile.TemporaryDirectory() as d:
+                os.chmod(d, 0o777)  # writable by the user the stack runs as
+                self.start_expecting_failure({"TRUSTED_PROXY_CIDRS": value, "RUNTIME_DIR": d},
+                                             "TRUSTED_PROXY_CIDRS", code=2)
+                self.assertEqual(os.listdir(d), [], "something was started for %r" % value)
 
     def test_missing_template_and_nginx(self):
         self.start_expecting_failure({"NGINX_TEMPLATE": "/nonexistent/nginx.conf.template"}, "NGINX_TEMPLATE")
