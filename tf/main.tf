@@ -29,6 +29,8 @@ module "network" {
   flow_logs_retention_days = var.log_retention_days
   eks_cluster_name         = var.deploy_eks ? var.name : null
   exclude_zone_ids         = var.exclude_zone_ids
+
+  interface_endpoints_enabled = var.vpc_interface_endpoints_enabled
 }
 
 module "registry" {
@@ -56,6 +58,7 @@ module "edge" {
   app_port             = var.app_port
   health_check_path    = "/readyz"
   deregistration_delay = var.deregistration_delay
+  deletion_protection  = var.alb_deletion_protection
 }
 
 module "ecs" {

@@ -88,6 +88,12 @@ variable "exclude_zone_ids" {
   }
 }
 
+variable "vpc_interface_endpoints_enabled" {
+  description = "Interface VPC endpoints for ECR (api, dkr), CloudWatch Logs and STS, so image pulls, logs and credentials skip the NAT gateway (about $58 a month for 4 endpoints in 2 AZs, plus $0.01 per GB). The S3 gateway endpoint for image layers is free and always there."
+  type        = bool
+  default     = false
+}
+
 variable "az_count" {
   description = "Availability zones to spread subnets, nodes and tasks over (2 or 3)."
   type        = number
@@ -206,6 +212,12 @@ variable "deregistration_delay" {
     condition     = !var.deploy_eks || var.deregistration_delay < yamldecode(file("${path.module}/../k8s/base/deployment.yaml")).spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds
     error_message = "deregistration_delay must be shorter than the EKS pods' preStop sleep in k8s/base/deployment.yaml: a pod stops serving when the sleep ends, while the load balancer may still send to it until the delay is over."
   }
+}
+
+variable "alb_deletion_protection" {
+  description = "Refuse to delete the load balancer (AWS Foundational Security Best Practices ELB.6). On by default; turn it off (-var alb_deletion_protection=false, then apply) before destroying the stack."
+  type        = bool
+  default     = true
 }
 
 # ---------------------------------------------------------------- the app

@@ -28,6 +28,14 @@ What is added, and why it matters for the test:
   * EC2: a security group rule that names a source group keeps its
     description; a launch template's own tags no longer leak into its
     launch data.
+  * ELB: an internet-facing load balancer in a VPC without an attached
+    internet gateway is refused with InvalidSubnet (moto creates it); a
+    target group a modified listener forwards to names the load balancer.
+  * Application Auto Scaling: updating a target tracking policy keeps one
+    set of alarms (moto left the old set behind).
+  * EKS: the control-plane log group /aws/eks/NAME/cluster is created by
+    the cluster when logging is on, and re-created by the service when it
+    is deleted while or just after the cluster goes, as EKS does.
 Everything else is moto as released.
 """
 
@@ -405,6 +413,151 @@ def patch_eks() -> None:
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<association>[^/]+)$"] = eks_extra_routes
 
 
+# ------------------------------------------ ELB and EKS, as AWS documents them
+
+
+def _refuse_internet_facing_without_gateway(backend: Any, arguments: dict[str, Any]) -> None:
+    """Raises InvalidSubnet for an internet-facing load balancer whose VPC has no
+    attached internet gateway. Elastic Load Balancing API Reference (InvalidSubnet,
+    AttachLoadBalancerToSubnets): "The specified VPC has no associated Internet
+    gateway." https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_AttachLoadBalancerToSubnets.html"""
+    from moto.elbv2.exceptions import ELBClientError
+
+    if arguments.get("scheme") == "internal":
+        return
+    subnet_ids = list(arguments.get("subnet_ids") or []) + [
+        m["SubnetId"] for m in arguments.get("subnet_mappings") or [] if "SubnetId" in m
+    ]
+    ec2 = backend.ec2_backend
+    vpcs = set()
+    for subnet_id in subnet_ids:
+        try:
+            vpcs.add(ec2.get_subnet(subnet_id).vpc_id)
+        except Exception:  # an unknown subnet: moto's own error follows
+            return
+    attached = {igw.vpc.id for igw in ec2.internet_gateways.values() if igw.vpc}
+    missing = sorted(vpcs - attached)
+    if missing:
+        raise ELBClientError("InvalidSubnet", f"VPC {missing[0]} has no internet gateway")
+
+
+def patch_elbv2_internet_gateway() -> None:
+    import inspect
+
+    from moto.elbv2.models import ELBv2Backend
+
+    original = ELBv2Backend.create_load_balancer
+    signature = inspect.signature(original)
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        _refuse_internet_facing_without_gateway(self, bound.arguments)
+        return original(self, *args, **kwargs)
+
+    ELBv2Backend.create_load_balancer = create_load_balancer
+
+
+def patch_elbv2_listener_target_groups() -> None:
+    """A target group a listener starts forwarding to (ModifyListener) names that
+    load balancer, as when the listener was created: DescribeTargetGroups,
+    TargetGroup.LoadBalancerArns, "The Amazon Resource Name (ARN) of the load
+    balancer that routes traffic to this target group." (ELB API Reference,
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroup.html).
+    moto only records it on CreateListener/CreateRule."""
+    from moto.elbv2.models import ELBv2Backend
+
+    original = ELBv2Backend.modify_listener
+
+    def modify_listener(self: Any, *args: Any, **kwargs: Any) -> Any:
+        listener = original(self, *args, **kwargs)
+        for action in listener.default_actions:
+            for arn in self._get_target_group_arns_from(action_data=action.data):
+                group = self.target_groups.get(arn)
+                if group is not None and listener.load_balancer_arn not in group.load_balancer_arns:
+                    group.load_balancer_arns.append(listener.load_balancer_arn)
+        return listener
+
+    ELBv2Backend.modify_listener = modify_listener
+
+
+def patch_target_tracking_policy_update() -> None:
+    """PutScalingPolicy "Creates or updates a scaling policy" (Application Auto
+    Scaling API Reference); the alarms of a target tracking policy are the
+    service's own ("Do not edit or delete the CloudWatch alarms that are
+    configured for the target tracking scaling policy", Application Auto Scaling
+    User Guide, target tracking). An update keeps one set of them: moto created a
+    second set and left the first behind for good."""
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend, FakeApplicationAutoscalingPolicy
+
+    original = ApplicationAutoscalingBackend.put_scaling_policy
+
+    def put_scaling_policy(self: Any, policy_name: str, service_namespace: str, resource_id: str,
+                           scalable_dimension: str, *args: Any, **kwargs: Any) -> Any:
+        key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension, policy_name)
+        old = self.policies.get(key)
+        if old is not None:
+            old.delete_alarms(self.account_id, self.region_name)
+        return original(self, policy_name, service_namespace, resource_id, scalable_dimension, *args, **kwargs)
+
+    ApplicationAutoscalingBackend.put_scaling_policy = put_scaling_policy
+
+
+# EKS User Guide, control-plane logging: "logs are sent as log streams to a
+# group for each Amazon EKS cluster in CloudWatch"; the group is
+# /aws/eks/NAME/cluster and EKS creates it when logging is enabled.
+# https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
+# After Terraform deletes that group while the cluster is going away, the EKS
+# service-linked role writes the last logs and the group comes back
+# (CloudTrail in terraform-aws-modules/terraform-aws-eks#2763, also #2486), so
+# the next create of the same name fails with ResourceAlreadyExistsException.
+EKS_LOG_GROUP = re.compile(r"^/aws/eks/(?P<cluster>[^/]+)/cluster$")
+# How long after a cluster is deleted EKS may still deliver its logs.
+EKS_LATE_LOGS_SECONDS = 600.0
+
+
+def _eks_logging_on(cluster: Any) -> bool:
+    return any(entry.get("enabled") for entry in (cluster.logging or {}).get("clusterLogging", []))
+
+
+def patch_eks_control_plane_log_group() -> None:
+    from moto.logs.models import LogsBackend, logs_backends
+
+    # (account, region, cluster) -> None while the cluster exists, else when it was deleted.
+    clusters_logging: dict[tuple[str, str, str], float | None] = {}
+
+    def log_group_for_new_cluster(self: EKSResponse, result: Any) -> None:
+        cluster = self.eks_backend.clusters[self._get_param("name")]
+        if not _eks_logging_on(cluster):
+            return
+        clusters_logging[(self.current_account, self.region, cluster.name)] = None
+        logs = logs_backends[self.current_account][self.region]
+        name = f"/aws/eks/{cluster.name}/cluster"
+        if name not in logs.groups:
+            logs.create_log_group(name, tags={})
+
+    def note_cluster_deleted(self: EKSResponse, result: Any) -> None:
+        key = (self.current_account, self.region, result.result["cluster"].name)
+        if key in clusters_logging:
+            clusters_logging[key] = time.time()
+
+    original_delete = LogsBackend.delete_log_group
+
+    def delete_log_group(self: Any, log_group_name: str) -> None:
+        original_delete(self, log_group_name)
+        match = EKS_LOG_GROUP.match(log_group_name)
+        key = (self.account_id, self.region_name, match.group("cluster")) if match else None
+        if key is None or key not in clusters_logging:
+            return
+        deleted_at = clusters_logging[key]
+        if deleted_at is None or time.time() - deleted_at < EKS_LATE_LOGS_SECONDS:
+            self.create_log_group(log_group_name, tags={})
+
+    wrap(EKSResponse, "create_cluster", log_group_for_new_cluster)
+    wrap(EKSResponse, "delete_cluster", note_cluster_deleted)
+    LogsBackend.delete_log_group = delete_log_group
+
+
 # ------------------------------------------------------------------- server
 
 
@@ -417,6 +570,10 @@ def main() -> int:
     patch_ec2()
     patch_ecs()
     patch_eks()
+    patch_elbv2_internet_gateway()
+    patch_elbv2_listener_target_groups()
+    patch_target_tracking_policy_update()
+    patch_eks_control_plane_log_group()
 
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
 

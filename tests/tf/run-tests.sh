@@ -17,8 +17,12 @@ PLUGIN_MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
 PYTHON="${PYTHON:-python3}"
 REGION="us-east-1"
 NAME="hello-cluster"
-# The emulator run also builds the optional GitHub OIDC piece.
-EMULATOR_VARS=(-var github_oidc_enabled=true -var github_repository=example/hello-cluster -var github_environment=production)
+# The emulator run also builds the optional GitHub OIDC piece, names a
+# cluster admin (the identity running Terraform gets no entry by default), and
+# lets the load balancer be destroyed at the end.
+ADMIN_ROLE_ARN="arn:aws:iam::123456789012:role/platform-admin"
+EMULATOR_VARS=(-var github_oidc_enabled=true -var github_repository=example/hello-cluster -var github_environment=production
+  -var "eks_admin_principal_arns=[\"$ADMIN_ROLE_ARN\"]" -var alb_deletion_protection=false)
 
 passed=0
 failed=0
@@ -70,6 +74,7 @@ require_tools() {
   command -v aws >/dev/null || die "aws not found: install the AWS CLI (pip install awscli, or apt-get install awscli)"
   command -v curl >/dev/null || die "curl not found: apt-get install curl"
   command -v "$PYTHON" >/dev/null || die "$PYTHON not found: install Python 3"
+  command -v git >/dev/null || die "git not found: apt-get install git"
   "$PYTHON" -c 'import moto, werkzeug' 2>/dev/null || die "python module moto not found: pip install 'moto[server]==5.2.1'"
   [[ -d "$PLUGIN_MIRROR/registry.terraform.io/hashicorp/aws" ]] ||
     die "no AWS provider in the plugin mirror $PLUGIN_MIRROR (set TF_PLUGIN_MIRROR, or run: terraform providers mirror $PLUGIN_MIRROR in tf/)"
@@ -90,12 +95,13 @@ cleanup() {
 }
 
 # stage DIR: copies the configuration (and the task definition template it
-# reads) into DIR, without local state, plugins or backend settings.
+# reads) into DIR, without local state, plugins or backend settings. The
+# tracked lock file stays: init must accept it as it is.
 stage() {
   local dir="$1"
   mkdir -p "$dir"
   cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$ROOT/k8s" "$dir/"
-  rm -rf "$dir/tf/.terraform" "$dir/tf/.terraform.lock.hcl" "$dir/tf/backend_s3.tf"
+  rm -rf "$dir/tf/.terraform" "$dir/tf/backend_s3.tf"
   find "$dir/tf" \( -name '*.tfstate*' -o -name '*.tfvars' -o -name 'tfplan' \) -delete
 }
 
@@ -219,24 +225,27 @@ check_both_sides() {
   check "autoscaling: request policy label is <alb>/<target group>" aws_true \
     '[.ScalingPolicies[].TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification]
        | (map(.PredefinedMetricType) | sort == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"])
-       and (map(select(.ResourceLabel != null) | .ResourceLabel)[0] | test("^app/hello-cluster/[^/]+/targetgroup/hello-cluster-ecs/[^/]+$"))' \
+       and (map(select(.ResourceLabel != null) | .ResourceLabel)[0] | test("^app/hello-cluster/[^/]+/targetgroup/ecs-[^/]+/[^/]+$"))' \
     application-autoscaling describe-scaling-policies --service-namespace ecs --resource-id "service/$NAME/$NAME"
   check "task log group with 30-day retention" aws_true '.logGroups[0].retentionInDays == 30' \
     logs describe-log-groups --log-group-name-prefix "/ecs/$NAME"
 
   echo "EKS"
-  check "EKS cluster 1.33: API access mode, private endpoint, secrets encrypted, control-plane logs" aws_true \
-    '.cluster | .version == "1.33" and .accessConfig.authenticationMode == "API" and .resourcesVpcConfig.endpointPrivateAccess
+  check "EKS cluster 1.35: API access mode, private endpoint, secrets encrypted, control-plane logs" aws_true \
+    '.cluster | .version == "1.35" and .accessConfig.authenticationMode == "API" and .resourcesVpcConfig.endpointPrivateAccess
        and (.encryptionConfig[0].resources == ["secrets"]) and (.logging.clusterLogging[0].types | sort == ["api","audit","authenticator"])' \
     eks describe-cluster --name "$NAME"
   check "EKS add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server" aws_true \
     '.addons | sort == ["coredns","eks-pod-identity-agent","kube-proxy","metrics-server","vpc-cni"]' \
     eks list-addons --cluster-name "$NAME"
-  local caller
-  caller="$(awsq sts get-caller-identity --query Arn --output text)"
-  check "EKS access entry for the applying identity with the cluster admin policy" aws_true \
+  check "EKS access entry for eks_admin_principal_arns with the cluster admin policy" aws_true \
     '.associatedAccessPolicies[0].policyArn | endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")' \
-    eks list-associated-access-policies --cluster-name "$NAME" --principal-arn "$caller"
+    eks list-associated-access-policies --cluster-name "$NAME" --principal-arn "$ADMIN_ROLE_ARN"
+  check "no access entry but the named admin's (the identity running Terraform gets none)" aws_true \
+    '.accessEntries == ["'"$ADMIN_ROLE_ARN"'"]' eks list-access-entries --cluster-name "$NAME"
+  check "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
+    '[.associations[] | "\(.namespace)/\(.serviceAccount)"] == ["kube-system/aws-load-balancer-controller"]' \
+    eks list-pod-identity-associations --cluster-name "$NAME"
   local nodegroup
   nodegroup="$(awsq eks list-nodegroups --cluster-name "$NAME" --query 'nodegroups[0]' --output text)"
   check "node group: AL2023 ARM64 on t4g.medium, 2..4 nodes, private subnets, launch template" aws_true \
@@ -273,8 +282,18 @@ check_both_sides() {
 
   echo "Monitoring"
   check "8 alarms (5xx, p99 and unhealthy hosts per side, ECS CPU/memory), all notBreaching, to SNS" aws_true \
-    '(.MetricAlarms | length == 8) and all(.MetricAlarms[]; .TreatMissingData == "notBreaching" and (.AlarmActions[0] | test(":hello-cluster-alarms$")))' \
+    '[.MetricAlarms[] | select(.AlarmName | contains("-rollback-") | not)] | (length == 8) and all(.[]; .TreatMissingData == "notBreaching" and (.AlarmActions[0] | test(":hello-cluster-alarms$")))' \
     cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
+  check "2 ECS rollback alarms (5xx, unhealthy hosts), notBreaching, named in the service's deployment alarms" aws_true \
+    '[.MetricAlarms[] | select(.AlarmName | contains("-ecs-rollback-")) | .TreatMissingData] == ["notBreaching", "notBreaching"]' \
+    cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
+  local topic_key
+  topic_key="$(awsq sns get-topic-attributes --topic-arn "$(jq -r .alarm_topic_arn.value "$outputs")" --query Attributes.KmsMasterKeyId --output text)"
+  check "alarm topic encrypted with a key of its own (not alias/aws/sns) that CloudWatch may use for this stack's alarms" aws_true \
+    '.Policy | fromjson | .Statement[] | select(.Principal.Service == "cloudwatch.amazonaws.com")
+       | (.Action | sort) == ["kms:Decrypt", "kms:GenerateDataKey*"] and .Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+         and .Condition.ArnLike["aws:SourceArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:hello-cluster-*"' \
+    kms get-key-policy --key-id "$topic_key" --policy-name default
   check "CloudWatch dashboard" aws_true '[.DashboardEntries[] | select(.DashboardName == "hello-cluster")] | length == 1' \
     cloudwatch list-dashboards
 
@@ -287,6 +306,39 @@ check_both_sides() {
     iam list-roles
 }
 
+# ELB refuses to delete a target group a listener still forwards to (moto
+# does this as released; the port change below depends on it).
+check_target_group_in_use_is_refused() {
+  local tg
+  tg="$(awsq elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN" --query 'TargetGroups[0].TargetGroupArn' --output text)"
+  if awsq elbv2 delete-target-group --target-group-arn "$tg" >"$scratch/delete-tg.out" 2>&1; then
+    echo "the emulator deleted target group $tg although the listener forwards to it"
+    return 1
+  fi
+  grep -q ResourceInUse "$scratch/delete-tg.out" || { cat "$scratch/delete-tg.out"; return 1; }
+}
+
+check_port_changed() {
+  echo "After app_port=8081 (both target groups replaced)"
+  check "the ECS target group was replaced by one on 8081; no target group is left on 8080" aws_true \
+    '([.TargetGroups[] | select(.TargetGroupName | startswith("ecs-")) | .Port] == [8081]) and all(.TargetGroups[]; .Port != 8080)' \
+    elbv2 describe-target-groups
+  check "the new group belongs to the load balancer" aws_true \
+    '[.TargetGroups[] | select(.TargetGroupName | startswith("ecs-")) | .Port] == [8081]' \
+    elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
+  check "the listener forwards to both sides, only to target groups that exist" forwarded_target_groups_exist
+}
+
+forwarded_target_groups_exist() {
+  local arn count=0
+  for arn in $(awsq elbv2 describe-rules --listener-arn "$LISTENER_ARN" \
+    --query 'Rules[?IsDefault].Actions[0].ForwardConfig.TargetGroups[].TargetGroupArn' --output text); do
+    awsq elbv2 describe-target-groups --target-group-arns "$arn" >/dev/null || return 1
+    count=$((count + 1))
+  done
+  ((count == 2))
+}
+
 check_ecs_only() {
   echo "After deploy_eks=false"
   check "EKS cluster is gone" aws_true '.clusters == []' eks list-clusters
@@ -295,14 +347,23 @@ check_ecs_only() {
     '[.TargetGroups[] | .TargetType] | sort == ["ip", "ip"]' \
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
   check "the listener now forwards everything to ECS" aws_true \
-    '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | "\(.TargetGroupArn | test(":targetgroup/hello-cluster-ecs/")):\(.Weight)"] == ["true:100"]' \
+    '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | "\(.TargetGroupArn | test(":targetgroup/ecs-")):\(.Weight)"] == ["true:100"]' \
     elbv2 describe-rules --listener-arn "$LISTENER_ARN"
   check "the ECS service is untouched" aws_true '.services[0].status == "ACTIVE"' \
     ecs describe-services --cluster "$NAME" --services "$NAME"
-  check "6 alarms left (EKS ones removed)" aws_true '.MetricAlarms | length == 6' \
+  check "8 alarms left (EKS ones removed; 2 of them ECS rollback alarms)" aws_true '.MetricAlarms | length == 8' \
     cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
   check "the EKS secrets key alias is gone" aws_true '[.Aliases[] | select(.AliasName == "alias/'"$NAME"'-eks-secrets")] == []' \
     kms list-aliases
+  check "EKS re-created its control-plane log group after Terraform deleted it (as on AWS)" aws_true \
+    '[.logGroups[] | .logGroupName] == ["/aws/eks/'"$NAME"'/cluster"]' logs describe-log-groups --log-group-name-prefix "/aws/eks/$NAME/"
+}
+
+check_eks_recreated() {
+  echo "After deploy_eks=true again (destroy -> create of EKS)"
+  check "EKS cluster is back" aws_true '.clusters == ["'"$NAME"'"]' eks list-clusters
+  check "the control-plane log group is adopted: Terraform's retention again" aws_true \
+    '.logGroups[0].retentionInDays == 30' logs describe-log-groups --log-group-name-prefix "/aws/eks/$NAME/cluster"
 }
 
 check_nothing_left() {
@@ -316,12 +377,83 @@ check_nothing_left() {
   check "no alarm" aws_true '.MetricAlarms == []' cloudwatch describe-alarms
   check "no SNS topic" aws_true '.Topics == []' sns list-topics
   check "no IAM role of the stack" aws_true '[.Roles[] | select(.RoleName | startswith("hello-cluster"))] == []' iam list-roles
-  check "no log group of the stack" aws_true '[.logGroups[] | select(.logGroupName | test("hello-cluster"))] == []' logs describe-log-groups
+  check "no log group of the stack but the one EKS re-creates after the cluster" aws_true \
+    '[.logGroups[] | select(.logGroupName | test("hello-cluster")) | .logGroupName] == ["/aws/eks/hello-cluster/cluster"]' logs describe-log-groups
   check "no scalable target" aws_true '.ScalableTargets == []' application-autoscaling describe-scalable-targets --service-namespace ecs
   check "no OIDC provider" aws_true '.OpenIDConnectProviderList == []' iam list-open-id-connect-providers
 }
 
+# ---------------------------------------------------------- the lock file
+# The lock is tracked. A lock holding only the h1: hash of one platform fails
+# "terraform init" elsewhere, and a registry init adds the zh: hashes, which
+# turns a CI checkout dirty (scripts/deploy.sh then refuses to deploy).
+# terraform init itself says of the file: "Include this file in your version
+# control repository so that Terraform can guarantee to make the same
+# selections by default" (also the Terraform docs, "Dependency Lock File",
+# https://developer.hashicorp.com/terraform/language/files/dependency-lock).
+# Its zh: hashes (one per platform package of the release) are what a
+# registry init adds; they are the same in every lock file for hashicorp/aws
+# 5.100.0 and were taken from two unrelated public ones, whose h1: for
+# linux_amd64 is also the local mirror's.
+
+LOCK_PROVIDER='registry.terraform.io/hashicorp/aws'
+# hashicorp/aws ships 15 platform packages per release.
+LOCK_PLATFORMS=15
+
+lock_is_complete() {
+  local lock="$ROOT/tf/.terraform.lock.hcl" zh
+  [[ -f "$lock" ]] || { echo "$lock is missing"; return 1; }
+  grep -q "provider \"$LOCK_PROVIDER\"" "$lock" || { echo "no $LOCK_PROVIDER block"; return 1; }
+  zh="$(grep -c '"zh:[0-9a-f]\{64\}",' "$lock" || true)"
+  ((zh == LOCK_PLATFORMS)) || { echo "$zh zh: hashes, want one per platform ($LOCK_PLATFORMS)"; return 1; }
+  grep -q '"h1:' "$lock" || { echo "no h1: hash"; return 1; }
+}
+
+lock_is_not_ignored() {
+  if git -C "$ROOT" check-ignore -q --no-index tf/.terraform.lock.hcl; then
+    git -C "$ROOT" check-ignore -v --no-index tf/.terraform.lock.hcl
+    return 1
+  fi
+}
+
+# What make tf_init does in a fresh clone of HEAD: init must not touch a tracked file.
+init_in_fresh_clone_is_clean() {
+  local clone="$scratch/clone" dirty
+  git clone -q --no-hardlinks "$ROOT" "$clone"
+  terraform -chdir="$clone/tf" init -input=false -no-color >"$scratch/clone-init.log" 2>&1 || { cat "$scratch/clone-init.log"; return 1; }
+  dirty="$(git -C "$clone" status --porcelain --untracked-files=normal)"
+  [[ -z "$dirty" ]] || { echo "git status after init:"; echo "$dirty"; git -C "$clone" diff; return 1; }
+}
+
 # -------------------------------------------------------------------- steps
+
+# The internet-facing load balancer must come after the internet gateway and
+# the public route (ELB refuses it in a VPC without a gateway): the plan's
+# dependency graph must have a path from the load balancer to the route.
+alb_waits_for_internet_route() {
+  terraform -chdir="$UNIT_DIR" graph -type=plan >"$scratch/graph.dot" 2>"$scratch/graph.err" || { cat "$scratch/graph.err"; return 1; }
+  "$PYTHON" - "$scratch/graph.dot" <<'PY'
+import re, sys
+edges = {}
+for line in open(sys.argv[1]):
+    m = re.search(r'"([^"]+)"\s*->\s*"([^"]+)"', line)
+    if m:
+        edges.setdefault(m.group(1), set()).add(m.group(2))
+def name(node):
+    return re.sub(r"^\[root\] |\s*\(.*\)$", "", node)
+start = [n for n in edges if name(n) == "module.edge.aws_lb.this"]
+goal = "module.network.aws_route.public_internet"
+seen, todo = set(), list(start)
+while todo:
+    node = todo.pop()
+    if name(node) == goal:
+        sys.exit(0)
+    if node not in seen:
+        seen.add(node)
+        todo.extend(edges.get(node, ()))
+sys.exit(f"no dependency path from module.edge.aws_lb.this to {goal} ({len(start)} start nodes)")
+PY
+}
 
 run_unit_tests() {
   terraform -chdir="$UNIT_DIR" test -no-color >"$scratch/unit.log" 2>&1
@@ -369,8 +501,13 @@ EOF
   stage "$scratch/unit"
   mkdir -p "$UNIT_DIR/tests"
   cp -r "$ROOT/tests/tf/unit/." "$UNIT_DIR/tests/"
-  check "terraform init from the offline mirror" timed "init (offline mirror)" tf_init "$UNIT_DIR"
+  check "terraform init from the offline mirror, with the tracked lock file" timed "init (offline mirror)" tf_init "$UNIT_DIR"
+  check "init leaves the lock file as tracked" cmp "$ROOT/tf/.terraform.lock.hcl" "$UNIT_DIR/.terraform.lock.hcl"
+  check "the lock file holds the zh: hash of every platform and an h1: hash" lock_is_complete
+  check "the tracked lock file is not git-ignored" lock_is_not_ignored
+  check "terraform init in a fresh clone of HEAD leaves git status clean" init_in_fresh_clone_is_clean
   check "terraform validate" timed validate terraform -chdir="$UNIT_DIR" validate -no-color
+  check "the load balancer is created after the internet gateway's route (dependency graph)" alb_waits_for_internet_route
 
   # The mocked tests need no emulator: they run while the emulator cycle runs.
   local unit_start
@@ -388,10 +525,17 @@ EOF
   check "a second plan says No changes (-detailed-exitcode 0)" timed "plan (expect no changes)" \
     terraform -chdir="$EMU_DIR" plan -detailed-exitcode -no-color "${EMULATOR_VARS[@]}"
   timed "aws CLI checks (both sides)" check_both_sides
+  check "ELB refuses to delete a target group the listener forwards to (ResourceInUse)" check_target_group_in_use_is_refused
+  check "a port change replaces the target groups in one apply (no ResourceInUse)" timed "apply (app_port=8081)" \
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
+  timed "aws CLI checks (port change)" check_port_changed
   check "apply with deploy_eks=false" timed "apply (deploy_eks=false)" \
-    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var deploy_eks=false
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081 -var deploy_eks=false
   timed "aws CLI checks (ECS only)" check_ecs_only
-  check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color "${EMULATOR_VARS[@]}" -var deploy_eks=false
+  check "EKS created again after it was destroyed (the log group EKS left behind is adopted)" timed "apply (deploy_eks=true again)" \
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
+  timed "aws CLI checks (EKS again)" check_eks_recreated
+  check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
   timed "aws CLI checks (nothing left)" check_nothing_left
 
   report_unit_tests

@@ -75,6 +75,14 @@ run "add_ons_and_nodes" {
   }
 
   assert {
+    condition = (
+      toset([for t in aws_launch_template.node.tag_specifications : t.resource_type]) == toset(["instance", "volume", "network-interface"]) &&
+      alltrue([for t in aws_launch_template.node.tag_specifications : t.tags["Name"] == "hello-cluster-node"])
+    )
+    error_message = "Nodes, their volumes and network interfaces must be tagged through the launch template (default_tags do not reach them)."
+  }
+
+  assert {
     condition     = keys(aws_eks_addon.before_nodes) == ["eks-pod-identity-agent", "kube-proxy", "vpc-cni"] && keys(aws_eks_addon.after_nodes) == ["coredns", "metrics-server"]
     error_message = "vpc-cni, kube-proxy and the pod identity agent before the nodes; coredns and metrics-server after."
   }

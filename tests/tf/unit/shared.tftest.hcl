@@ -63,6 +63,14 @@ run "network_single_nat" {
     condition     = length(aws_default_security_group.this.ingress) == 0 && length(aws_default_security_group.this.egress) == 0
     error_message = "The default security group must be closed."
   }
+
+  assert {
+    condition = (
+      aws_vpc_endpoint.s3.vpc_endpoint_type == "Gateway" && aws_vpc_endpoint.s3.service_name == "com.amazonaws.eu-west-1.s3" &&
+      length(aws_vpc_endpoint.s3.route_table_ids) == 3 && length(aws_vpc_endpoint.interface) == 0 && length(aws_security_group.endpoints) == 0
+    )
+    error_message = "The free S3 gateway endpoint serves every private route table; no paid interface endpoint by default."
+  }
 }
 
 run "network_nat_per_az" {
@@ -80,11 +88,22 @@ run "network_nat_per_az" {
     flow_logs_enabled  = false
 
     flow_logs_retention_days = 30
+
+    interface_endpoints_enabled = true
   }
 
   assert {
     condition     = length(aws_nat_gateway.this) == 2 && length(aws_flow_log.this) == 0
     error_message = "One NAT gateway per AZ when single_nat_gateway is false; no flow logs when off."
+  }
+
+  assert {
+    condition = (
+      toset(keys(aws_vpc_endpoint.interface)) == toset(["ecr.api", "ecr.dkr", "logs", "sts"]) &&
+      alltrue([for e in aws_vpc_endpoint.interface : e.vpc_endpoint_type == "Interface" && e.private_dns_enabled && length(e.subnet_ids) == 2]) &&
+      aws_vpc_security_group_ingress_rule.endpoints_https[0].from_port == 443 && aws_vpc_security_group_ingress_rule.endpoints_https[0].cidr_ipv4 == "10.40.0.0/16"
+    )
+    error_message = "interface_endpoints_enabled: ECR api/dkr, Logs and STS endpoints with private DNS in the private subnets, HTTPS from the VPC."
   }
 }
 

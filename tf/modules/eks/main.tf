@@ -9,6 +9,12 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+# Provider default_tags reach the launch template, not what it launches: the
+# data source exists "to apply default tags to resources not directly managed
+# by a resource, such as the instances underneath an Auto Scaling group or the
+# volumes created for an EC2 instance" (AWS provider docs, aws_default_tags).
+data "aws_default_tags" "current" {}
+
 # The caller may be an assumed-role session; access entries need the role.
 data "aws_iam_session_context" "current" {
   arn = data.aws_caller_identity.current.arn
@@ -231,9 +237,16 @@ resource "aws_launch_template" "node" {
     }
   }
 
-  tag_specifications {
-    resource_type = "instance"
-    tags          = { Name = "${var.name}-node" }
+  # Nodes, their volumes and network interfaces carry the stack's tags
+  # (cost allocation, ownership): the node group's instances are not
+  # Terraform resources, so default_tags would not reach them.
+  dynamic "tag_specifications" {
+    for_each = toset(["instance", "volume", "network-interface"])
+
+    content {
+      resource_type = tag_specifications.value
+      tags          = merge(data.aws_default_tags.current.tags, { Name = "${var.name}-node" })
+    }
   }
 }
 

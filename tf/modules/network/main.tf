@@ -209,3 +209,67 @@ resource "aws_flow_log" "this" {
   log_destination      = aws_cloudwatch_log_group.flow_logs[0].arn
   iam_role_arn         = aws_iam_role.flow_logs[0].arn
 }
+
+# ------------------------------------------------------------ VPC endpoints
+# Image layers come from S3 and the ECR, CloudWatch Logs and STS APIs are
+# called by every node and task: without endpoints all of it crosses the NAT
+# gateway and is billed per GB there. "AWS PrivateLink restricts all network
+# traffic between your VPC and Amazon ECR to the Amazon network. You don't
+# need an internet gateway, a NAT device, or a virtual private gateway."
+# (Amazon ECR User Guide, "Amazon ECR interface VPC endpoints",
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html)
+
+data "aws_region" "current" {}
+
+locals {
+  endpoint_prefix     = "com.amazonaws.${data.aws_region.current.name}"
+  interface_endpoints = var.interface_endpoints_enabled ? toset(["ecr.api", "ecr.dkr", "logs", "sts"]) : toset([])
+}
+
+# A gateway endpoint costs nothing, so it is always there.
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "${local.endpoint_prefix}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.private[*].id
+
+  tags = { Name = "${var.name}-s3" }
+}
+
+# "The security group attached to the VPC endpoint must allow incoming
+# connections on port 443 from the private subnet of the VPC." (same page)
+resource "aws_security_group" "endpoints" {
+  count = var.interface_endpoints_enabled ? 1 : 0
+
+  name_prefix = "${var.name}-endpoints-"
+  description = "Interface VPC endpoints of ${var.name}: HTTPS from inside the VPC"
+  vpc_id      = aws_vpc.this.id
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
+  count = var.interface_endpoints_enabled ? 1 : 0
+
+  security_group_id = aws_security_group.endpoints[0].id
+  description       = "HTTPS from the VPC"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = aws_vpc.this.cidr_block
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = local.interface_endpoints
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "${local.endpoint_prefix}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+
+  tags = { Name = "${var.name}-${each.key}" }
+}

@@ -44,3 +44,13 @@ output "flow_log_group_name" {
   description = "CloudWatch log group of the VPC flow logs, or null when flow logs are off."
   value       = try(aws_cloudwatch_log_group.flow_logs[0].name, null)
 }
+
+output "s3_endpoint_id" {
+  description = "ID of the S3 gateway endpoint on the private route tables."
+  value       = aws_vpc_endpoint.s3.id
+}
+
+output "interface_endpoint_ids" {
+  description = "IDs of the interface VPC endpoints by service (ecr.api, ecr.dkr, logs, sts); empty when they are off."
+  value       = { for k, e in aws_vpc_endpoint.interface : k => e.id }
+}

@@ -54,3 +54,9 @@ variable "exclude_zone_ids" {
     error_message = "exclude_zone_ids must hold zone IDs such as use1-az3 (not zone names such as us-east-1a)."
   }
 }
+
+variable "interface_endpoints_enabled" {
+  description = "Interface VPC endpoints for ECR (api, dkr), CloudWatch Logs and STS in the private subnets, so image pulls and logs skip the NAT gateway. Each costs per AZ-hour; the S3 gateway endpoint is free and always there."
+  type        = bool
+  default     = false
+}
