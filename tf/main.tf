@@ -71,6 +71,7 @@ module "ecs" {
   repository_arn           = module.registry.repository_arn
 
   vpc_id                  = module.network.vpc_id
+  vpc_cidr                = module.network.vpc_cidr
   private_subnet_ids      = module.network.private_subnet_ids
   alb_security_group_id   = module.edge[0].security_group_id
   target_group_arn        = module.edge[0].ecs_target_group_arn

@@ -11,6 +11,7 @@ variables {
   image                             = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster:bootstrap"
   repository_arn                    = "arn:aws:ecr:eu-west-1:123456789012:repository/hello-cluster"
   vpc_id                            = "vpc-0123456789abcdef0"
+  vpc_cidr                          = "10.40.0.0/16"
   private_subnet_ids                = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
   alb_security_group_id             = "sg-0a1b2c3d4e5f60001"
   target_group_arn                  = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/hello-cluster-ecs/0123456789abcdef"
@@ -77,6 +78,11 @@ run "task_is_locked_down" {
   assert {
     condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment, { name = "WORKER_SCHED_POLICY", value = "batch" })
     error_message = "On Fargate the task has its CPUs to itself: workers run as SCHED_BATCH."
+  }
+
+  assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment, { name = "TRUSTED_PROXY_CIDRS", value = "10.40.0.0/16" })
+    error_message = "The tasks must trust X-Forwarded-For from the VPC (where the ALB's nodes are) to log the client address."
   }
 
   assert {
@@ -219,4 +225,18 @@ run "a_new_service_needs_an_image" {
   }
 
   expect_failures = [aws_ecs_service.this]
+}
+
+run "vpc_cidr_must_be_a_network_the_responder_accepts" {
+  command = plan
+
+  module {
+    source = "./modules/ecs"
+  }
+
+  variables {
+    vpc_cidr = "10.40.0.1/16"
+  }
+
+  expect_failures = [var.vpc_cidr]
 }

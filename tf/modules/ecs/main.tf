@@ -46,6 +46,9 @@ locals {
     stop_timeout           = var.stop_timeout
     log_level              = var.log_level
     workers                = var.workers
+    # The ALB sits in the VPC and appends the client address to X-Forwarded-For: nginx takes
+    # the client address from that header only when the peer is inside this CIDR.
+    trusted_proxy_cidrs = var.vpc_cidr
   })
   task_definition = jsondecode(local.task_definition_json)
 }

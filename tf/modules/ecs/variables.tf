@@ -24,6 +24,17 @@ variable "vpc_id" {
   type        = string
 }
 
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC. The load balancer's nodes have addresses in it: the tasks trust X-Forwarded-For from it (TRUSTED_PROXY_CIDRS) to log the client address."
+  type        = string
+
+  validation {
+    # The responder refuses (exit 2) anything but a network address with its prefix.
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)
+    error_message = "vpc_cidr must be an IPv4 network in CIDR notation with no host bits set, for example 10.40.0.0/16."
+  }
+}
+
 variable "private_subnet_ids" {
   description = "Private subnets the tasks run in (no public IPs)."
   type        = list(string)
