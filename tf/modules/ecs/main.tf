@@ -46,8 +46,12 @@ locals {
     stop_timeout           = var.stop_timeout
     log_level              = var.log_level
     workers                = var.workers
-    # The ALB sits in the VPC and appends the client address to X-Forwarded-For: nginx takes
-    # the client address from that header only when the peer is inside this CIDR.
+    # The ALB's nodes sit in the VPC's public subnets and connect to the tasks from there.
+    # "HTTP headers and Application Load Balancers" (docs.aws.amazon.com/elasticloadbalancing/
+    # latest/application/x-forwarded-headers.html), routing.http.xff_header_processing.mode:
+    # "The possible values for this attribute are append, preserve, and remove. The default
+    # value for this attribute is append." (the edge module keeps the default). nginx takes the
+    # client address from that header only when the peer is inside this CIDR.
     trusted_proxy_cidrs = var.vpc_cidr
   })
   task_definition = jsondecode(local.task_definition_json)
