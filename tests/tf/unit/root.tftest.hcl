@@ -13,6 +13,23 @@ variables {
 run "both_sides_by_default" {
   command = apply
 
+  # Access does not depend on who applied: only the named principals.
+  assert {
+    condition     = output.eks_admin_principal_arns == tolist(["arn:aws:iam::123456789012:role/platform-admin"]) && !var.eks_grant_caller_admin
+    error_message = "Only eks_admin_principal_arns may get cluster-admin entries by default, not the identity running Terraform."
+  }
+
+  # Fails once the default version leaves standard support: time to raise it.
+  assert {
+    condition     = timecmp(timestamp(), output.eks_standard_support_ends) < 0
+    error_message = "The default eks_kubernetes_version must be in EKS standard support."
+  }
+
+  assert {
+    condition     = var.exclude_zone_ids == tolist(["use1-az3", "usw1-az2", "cac1-az3"])
+    error_message = "The zones EKS refuses must be excluded by default."
+  }
+
   assert {
     condition     = output.deploy_eks && output.deploy_ecs
     error_message = "Both sides must be on by default."
