@@ -14,7 +14,8 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
 cp -r "$ROOT/tf" "$ROOT/ecs-taskdef" "$ROOT/k8s" "$scratch/"
-rm -rf "$scratch/tf/.terraform" "$scratch/tf/.terraform.lock.hcl"
+# The tracked lock file stays: init checks the provider against its hashes.
+rm -rf "$scratch/tf/.terraform"
 if [[ -d "$PLUGIN_MIRROR/registry.terraform.io" ]]; then
   printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$PLUGIN_MIRROR" >"$scratch/terraformrc"
   export TF_CLI_CONFIG_FILE="$scratch/terraformrc"
