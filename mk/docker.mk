@@ -32,6 +32,8 @@ IMAGE_TAG = $(TAG)$(if $(PLATFORM),-$(PLATFORM_ARCH))
 # The host as a Docker platform (x86_64 -> linux/amd64, aarch64 -> linux/arm64).
 HOST_ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(shell uname -m)))
 HOST_PLATFORM := linux/$(HOST_ARCH)
+# The kernel's and qemu's name for PLATFORM's machine (binfmt_misc entry qemu-<name>).
+QEMU_ARCH = $(if $(filter arm64,$(PLATFORM_ARCH)),aarch64,x86_64)
 comma := ,
 EMULATED_PLATFORMS := $(filter-out $(HOST_PLATFORM),$(subst $(comma), ,$(PLATFORMS)))
 DOCKERFILE := $(CURDIR)/docker/Dockerfile
@@ -92,6 +94,8 @@ endif
 .PHONY: image-platform
 image-platform:
 	@[[ "$(PLATFORM_ARCH)" =~ ^(amd64|arm64)$$ ]] || { echo "PLATFORM=$(PLATFORM): expected linux/amd64 or linux/arm64" >&2; exit 2; }
+	@[[ "$(PLATFORM)" == "$(HOST_PLATFORM)" ]] || [[ "$$(head -n 1 /proc/sys/fs/binfmt_misc/qemu-$(QEMU_ARCH) 2>/dev/null)" == enabled ]] || \
+	  { echo "$(PLATFORM) binaries cannot run here (no enabled binfmt_misc entry qemu-$(QEMU_ARCH)): make deps registers qemu-user-static" >&2; exit 1; }
 	@mkdir -p $(CURDIR)/build
 	@cli="$$($(CURDIR)/docker/buildkit-cli.sh)"; started=$$(date +%s); \
 	  log=$(CURDIR)/build/docker-build-$(PLATFORM_ARCH).log; \

@@ -41,7 +41,9 @@ source "$REPO_ROOT/tests/lib/checks.sh"
 note() { printf '     %s\n' "$*"; }
 
 # as_root COMMAND...: runs COMMAND as the host's root, directly when we are root, else through
-# `sudo -n` (never a password prompt: CI has no stdin). Only three things need it: entering a
+# `sudo -n` (sudo(8): "-n, --non-interactive  Avoid prompting the user for input of any kind. If
+# a password is required for the command to run, sudo will display an error message and exit";
+# CI has no stdin, and a GitHub-hosted runner's user has passwordless sudo). Only three things need it: entering a
 # container's network namespace (nsenter), signalling a container's processes (they belong to
 # another uid), and reading their /proc/PID/exe; plus making a root-owned directory to mount.
 as_root() {
@@ -216,7 +218,9 @@ test_image_platform() {
 
 # runs_as_platform CONTAINER: the kernel runs the container's processes as EXPECT_PLATFORM
 # binaries: under emulation each one's /proc/PID/exe is the interpreter that binfmt_misc
-# registered for that machine; natively it is the responder or nginx itself.
+# registered for that machine (docs.kernel.org/admin-guide/binfmt-misc.html: binfmt_misc
+# "recognises the binary-type by matching some bytes at the beginning of the file" and invokes
+# the registered interpreter for it); natively it is the responder or nginx itself.
 runs_as_platform() {
   local pid exe interpreter="" entry bad=0 n=0
   if ((EMULATED == 1)); then
