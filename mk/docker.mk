@@ -49,7 +49,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo 'docker 
 # qemu-user-static: scripts/deps.sh also registers it with binfmt_misc for EMULATED_PLATFORMS.
 # sudo, passwd: test-container-user runs the suite as an unprivileged user with sudo.
 APT_PACKAGES += docker.io docker-compose debootstrap qemu-user-static sudo passwd
-TEST_TARGETS += test-container test-container-user test-container-emulated test-multiarch
+TEST_TARGETS += test-bootstrap-base test-container test-container-user test-container-emulated test-multiarch
 BENCH_TARGETS += bench-container
 LINT_TARGETS += lint-docker
 
@@ -138,6 +138,11 @@ test-container-user: image ## The container suite's root-needing parts as an unp
 test-container-emulated: ## test-container for each platform in PLATFORMS that is not the host's (emulated)
 	@[[ -n "$(EMULATED_PLATFORMS)" ]] || { echo "test-container-emulated: PLATFORMS=$(PLATFORMS) holds no platform but the host's" >&2; exit 1; }
 	@for p in $(EMULATED_PLATFORMS); do $(MAKE) --no-print-directory test-container PLATFORM=$$p $(PINNED_VARS) || exit 1; done
+
+.PHONY: test-bootstrap-base
+test-bootstrap-base: ## docker/bootstrap-base.sh: one base tag per platform, the host's plain tag never taken by another
+	$(require_docker)
+	@$(CURDIR)/tests/container/bootstrap-base.sh
 
 .PHONY: test-multiarch
 test-multiarch: ## scripts/build-multiarch.sh against a local registry: one tag, every platform of PLATFORMS, the tested images
