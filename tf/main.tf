@@ -67,7 +67,7 @@ module "ecs" {
 
   name                     = var.name
   task_definition_template = "${path.module}/../ecs-taskdef/taskdef.json.tftpl"
-  image                    = "${module.registry.repository_url}:${var.image_tag}"
+  image                    = var.image_tag == null ? null : "${module.registry.repository_url}:${var.image_tag}"
   repository_arn           = module.registry.repository_arn
 
   vpc_id                  = module.network.vpc_id

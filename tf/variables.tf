@@ -54,12 +54,12 @@ variable "image_architecture" {
 }
 
 variable "image_tag" {
-  description = "Tag Terraform writes into the task definition it registers. The service starts with zero tasks, so it need not exist yet; the deploy flow registers revisions with commit tags."
+  description = "Tag of an image already pushed to the stack's registry that a newly created ECS service starts with. make deploy_all pushes the commit's image first and passes its tag here. Only read when the ECS service is created: later applies may leave it null (the deploy flow owns the running revision). Null while no ECS service exists yet refuses the plan, since the service's scalable target would at once start tasks on an image that does not exist."
   type        = string
-  default     = "bootstrap"
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    condition     = var.image_tag == null || (can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest")
     error_message = "image_tag must be a valid image tag (letters, digits, _ . -, at most 128) and not \"latest\"."
   }
 }

@@ -25,6 +25,10 @@ What is added, and why it matters for the test:
   * ECS service: capacityProviderStrategy, healthCheckGracePeriodSeconds,
     deploymentConfiguration (circuit breaker, percentages),
     enableECSManagedTags and availabilityZoneRebalancing are kept as sent.
+  * ECS deployments and Application Auto Scaling capacity behave as AWS
+    documents them (tests/tf/ecs_rollouts.py): a scalable target moves the
+    service's desired count into its range, tasks need a pullable image of
+    the task's architecture, and the circuit breaker fails and rolls back.
   * EC2: a security group rule that names a source group keeps its
     description; a launch template's own tags no longer leak into its
     launch data.
@@ -69,6 +73,9 @@ from moto.ec2.models import ec2_backends  # noqa: E402
 from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.eks.models import eks_backends  # noqa: E402
 from moto.eks.responses import EKSResponse  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ecs_rollouts  # noqa: E402
 
 Response = tuple[int, dict[str, str], str]
 
@@ -168,6 +175,8 @@ def _keep_service_fields(self: EC2ContainerServiceResponse, result: Any) -> None
 def patch_ecs() -> None:
     wrap(EC2ContainerServiceResponse, "create_service", _keep_service_fields)
     wrap(EC2ContainerServiceResponse, "update_service", _keep_service_fields)
+    # After the fields above are kept: the rollouts read the circuit breaker setting.
+    ecs_rollouts.patch(wrap)
 
 
 # ---------------------------------------------------------------------- EC2

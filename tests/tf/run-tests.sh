@@ -160,9 +160,39 @@ aws_true() {
 
 # --------------------------------------------------------------- the checks
 
+IMAGE_TAG="0123456789ab"
+
+plan_refused_without_image() {
+  ! terraform -chdir="$EMU_DIR" plan -no-color "${EMULATOR_VARS[@]}" >"$scratch/plan-no-image.log" 2>&1 &&
+    grep -q "The ECS service does not exist yet and no pushed image was named" "$scratch/plan-no-image.log"
+}
+
+# What `make deploy_all` pushes before the ECS service exists (the emulator's ECR holds it).
+push_image() {
+  awsq ecr put-image --repository-name "$NAME" --image-tag "$IMAGE_TAG" --image-manifest \
+    '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}'
+}
+
+# The scalable target raised the new service to min_capacity at once; its tasks must run
+# the pushed image (the emulator stops tasks whose image is not in the registry).
+ecs_runs_the_pushed_image() {
+  local i
+  for i in $(seq 20); do
+    awsq ecs describe-services --cluster "$NAME" --services "$NAME" >"$scratch/ecs-service.json"
+    jq -e '.services[0] | .desiredCount == 2 and .runningCount == 2 and .deployments[0].rolloutState == "COMPLETED"' \
+      "$scratch/ecs-service.json" >/dev/null && break
+    sleep 0.5
+    : "$i"
+  done
+  jq -e '.services[0] | .runningCount == 2 and ([.events[].message | select(test("CannotPullContainerError"))] == [])' \
+    "$scratch/ecs-service.json" >/dev/null
+}
+
 check_both_sides() {
   local outputs="$scratch/outputs.json"
   terraform -chdir="$EMU_DIR" output -json >"$outputs"
+
+  check "ECS: the scalable target started 2 tasks on the pushed image, none failed to pull" ecs_runs_the_pushed_image
 
   echo "Outputs for the deploy flow"
   check "outputs: every name the deploy flow reads is present" jq_true "$outputs" \
@@ -207,8 +237,8 @@ check_both_sides() {
   check "ECS cluster with Container Insights and Fargate capacity providers" aws_true \
     '.clusters[0] | .status == "ACTIVE" and (.settings[] | select(.name == "containerInsights") | .value == "enabled") and (.capacityProviders | index("FARGATE") != null)' \
     ecs describe-clusters --clusters "$NAME" --include SETTINGS
-  check "ECS service: private, no public IP, behind the ALB on 8080, circuit breaker with rollback, starts at 0 tasks" aws_true \
-    '.services[0] | .desiredCount == 0 and .networkConfiguration.awsvpcConfiguration.assignPublicIp == "DISABLED"
+  check "ECS service: private, no public IP, behind the ALB on 8080, circuit breaker with rollback, raised to min_capacity (2) by its scalable target" aws_true \
+    '.services[0] | .desiredCount == 2 and .networkConfiguration.awsvpcConfiguration.assignPublicIp == "DISABLED"
        and .loadBalancers[0].containerPort == 8080 and .loadBalancers[0].containerName == "hello"
        and .deploymentConfiguration.deploymentCircuitBreaker.enable and .deploymentConfiguration.deploymentCircuitBreaker.rollback
        and .capacityProviderStrategy[0].capacityProvider == "FARGATE"' \
@@ -243,9 +273,6 @@ check_both_sides() {
     eks list-associated-access-policies --cluster-name "$NAME" --principal-arn "$ADMIN_ROLE_ARN"
   check "no access entry but the named admin's (the identity running Terraform gets none)" aws_true \
     '.accessEntries == ["'"$ADMIN_ROLE_ARN"'"]' eks list-access-entries --cluster-name "$NAME"
-  check "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
-    '[.associations[] | "\(.namespace)/\(.serviceAccount)"] == ["kube-system/aws-load-balancer-controller"]' \
-    eks list-pod-identity-associations --cluster-name "$NAME"
   local nodegroup
   nodegroup="$(awsq eks list-nodegroups --cluster-name "$NAME" --query 'nodegroups[0]' --output text)"
   check "node group: AL2023 ARM64 on t4g.medium, 2..4 nodes, private subnets, launch template" aws_true \
@@ -520,6 +547,12 @@ EOF
   stage "$scratch/emulator"
   write_emulator_override "$EMU_DIR"
   check "terraform init (emulator copy)" tf_init "$EMU_DIR"
+  # make deploy_all's order: no ECS service before its image is in the registry.
+  check "a plan that would create the ECS service without a pushed image is refused" plan_refused_without_image
+  check "registry first (apply -target=module.registry)" timed "apply (registry only)" \
+    terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -target=module.registry -target=data.aws_region.current
+  check "the image is pushed to the registry (ECR PutImage)" push_image
+  EMULATOR_VARS+=(-var "image_tag=$IMAGE_TAG")
   check "apply with both sides on" timed "apply (both sides)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}"
   check "a second plan says No changes (-detailed-exitcode 0)" timed "plan (expect no changes)" \
@@ -535,6 +568,10 @@ EOF
   check "EKS created again after it was destroyed (the log group EKS left behind is adopted)" timed "apply (deploy_eks=true again)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
   timed "aws CLI checks (EKS again)" check_eks_recreated
+  # The registry refuses to be deleted while it holds images (force_delete is off): the
+  # pushed image goes first, as an operator would delete it.
+  check "the pushed image is deleted from the registry" \
+    awsq ecr batch-delete-image --repository-name "$NAME" --image-ids "imageTag=$IMAGE_TAG"
   check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
   timed "aws CLI checks (nothing left)" check_nothing_left
 

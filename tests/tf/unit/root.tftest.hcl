@@ -5,8 +5,10 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
+# A pushed image for the ECS service to be created on (make deploy_all passes the tag).
 # Cluster admins are named explicitly (the caller gets no entry unless asked).
 variables {
+  image_tag                = "bootstrap"
   eks_admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
 }
 
