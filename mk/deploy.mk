@@ -26,9 +26,14 @@ deploy_all: ## Registry, push, then infrastructure and rollout in the order AWS 
 	@$(DEPLOY_ENV) AWS_REGION="$(AWS_REGION)" TF_VARS="$(TF_VARS)" $(CURDIR)/scripts/deploy-all.sh
 
 .PHONY: destroy
-destroy: ## Delete Kubernetes objects that own load balancers (EKS), then terraform destroy (tf_destroy)
+destroy: ## Delete Kubernetes objects that own load balancers (EKS), lift the ALB's deletion protection, terraform destroy
 	@$(DEPLOY_ENV) $(CURDIR)/scripts/destroy.sh
-	$(MAKE) --no-print-directory tf_destroy
+	@# ELB refuses to delete a load balancer with deletion protection on (ELB.6, on by default):
+	@# turn it off first, on the load balancer alone.
+	@test -d $(TF_ROOT)/.terraform || $(MAKE) --no-print-directory tf_init
+	$(TF_AWS_ENV) $(TF) apply -input=false -auto-approve -target=module.edge $(TF_REGION_ARG) $(TF_VARS) \
+	  -var alb_deletion_protection=false
+	$(MAKE) --no-print-directory tf_destroy TF_VARS='$(TF_VARS) -var alb_deletion_protection=false'
 
 .PHONY: k8s-manifests
 k8s-manifests: ## Print the manifests of k8s/overlays/eks (kubectl kustomize; deploy sets image and NodePort)

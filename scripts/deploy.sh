@@ -10,8 +10,10 @@
 #      existing tag is reused only when its manifest list holds both platforms, a new one
 #      is built for both and pushed as one manifest list; a single-architecture image is
 #      never pushed under the tag (ECR tags are immutable: it would stay wrong forever)
-#   3. EKS: kubectl apply -k (the eks overlay with the image set), rollout status, and
-#      rollout undo plus a non-zero exit when the rollout fails
+#   3. EKS: the AWS Load Balancer Controller at its pinned version
+#      (scripts/install-lb-controller.sh), kubectl apply -k (the eks overlay with the image
+#      set, bound to the stack's target group), rollout status, and rollout undo plus a
+#      non-zero exit when the rollout fails
 #   4. ECS: register a task definition revision (Terraform's rendering with the new image),
 #      update-service, then follow that deployment until ECS reports it COMPLETED; a FAILED
 #      or rolled-back deployment fails the deploy, names the revision ECS runs now, and
@@ -105,6 +107,7 @@ check_tools() {
         aws) printf 'deploy: error: aws not found: install the AWS CLI (Debian: awscli)\n' >&2 ;;
         docker) printf 'deploy: error: docker not found: install Docker (Debian: docker.io)\n' >&2 ;;
         kubectl) printf 'deploy: error: kubectl not found: install kubectl (needed because deploy_eks is true)\n' >&2 ;;
+        helm) printf 'deploy: error: helm not found: install Helm 3 (https://helm.sh/docs/intro/install/; installs the AWS Load Balancer Controller because deploy_eks is true)\n' >&2 ;;
         terraform) printf 'deploy: error: terraform not found: install Terraform, or set TF_OUTPUTS_JSON to a saved "terraform output -json"\n' >&2 ;;
         jq) printf 'deploy: error: jq not found: install jq (Debian: jq)\n' >&2 ;;
         *) printf 'deploy: error: %s not found\n' "$tool" >&2 ;;
@@ -171,7 +174,7 @@ check_kubernetes_access() {
   local answer
   if ! answer="$(kubectl auth can-i create deployments.apps --namespace "$K8S_NAMESPACE" --request-timeout=15s 2>&1)"; then
     if [[ "$answer" == no* ]]; then
-      die "kubectl may not create Deployments in namespace $K8S_NAMESPACE: give this identity an EKS access entry (Terraform variable for admin ARNs)"
+      die "kubectl may not create Deployments in namespace $K8S_NAMESPACE: give this identity an EKS access entry (Terraform: eks_admin_principal_arns, or eks_grant_caller_admin=true)"
     fi
     die "kubectl cannot reach the Kubernetes API of $EKS_CLUSTER ($(tail -n 1 <<<"$answer"))"
   fi
@@ -261,10 +264,17 @@ build_args() {
 # Docker docs, "Multi-platform builds": "The default image store in Docker Engine doesn't
 # support multi-platform images ... create a custom builder that uses a driver with
 # multi-platform support, such as the docker-container driver").
+# A registry on the loopback (the tests') is only reachable from the builder's container
+# with host networking, and speaks plain HTTP: such a builder gets both, for that host only.
 build_with_buildx() {
-  local builder=hello-cluster-multiarch args
+  local builder=hello-cluster-multiarch args create=() host="${IMAGE_REF%%/*}"
+  if [[ "$(manifest_flags "$IMAGE_REF")" == --insecure ]]; then
+    builder="hello-cluster-multiarch-${host//[^a-zA-Z0-9]/-}"
+    printf '[registry."%s"]\n  http = true\n  insecure = true\n' "$host" >"$WORK_DIR/buildkitd.toml"
+    create=(--driver-opt network=host --config "$WORK_DIR/buildkitd.toml")
+  fi
   if ! docker buildx inspect "$builder" >/dev/null 2>&1; then
-    docker buildx create --name "$builder" --driver docker-container >/dev/null ||
+    docker buildx create --name "$builder" --driver docker-container "${create[@]}" >/dev/null ||
       die "docker buildx create --driver docker-container failed"
   fi
   mapfile -t args < <(build_args)
@@ -317,7 +327,21 @@ build_and_push() {
   note "pushed $IMAGE_REF: $(registry_platforms "$IMAGE_REF" | paste -sd' ' -)"
 }
 
+# The controller fills the target group with the pods' IPs and admits the binding, so it
+# comes first. A binding whose target group was replaced (new ARN) is deleted before the
+# apply: the controller's webhook refuses to change spec.targetGroupARN in place.
 rollout_eks() {
+  KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}" EKS_CLUSTER_NAME="$EKS_CLUSTER" AWS_REGION="$REGION" VPC_ID="$VPC_ID" \
+    LB_CONTROLLER_SERVICE_ACCOUNT="$LB_CONTROLLER_SERVICE_ACCOUNT" "$REPO_ROOT/scripts/install-lb-controller.sh" ||
+    die "installing the AWS Load Balancer Controller failed; nothing of the app was changed"
+  local bound
+  bound="$(kubectl get targetgroupbinding "$K8S_DEPLOYMENT" --namespace "$K8S_NAMESPACE" --ignore-not-found \
+    -o jsonpath='{.spec.targetGroupARN}')" || die "kubectl get targetgroupbinding failed"
+  if [[ -n "$bound" && "$bound" != "$EKS_TARGET_GROUP_ARN" ]]; then
+    note "the target group was replaced: deleting the binding to ${bound##*/} first"
+    kubectl delete targetgroupbinding "$K8S_DEPLOYMENT" --namespace "$K8S_NAMESPACE" --wait >/dev/null ||
+      die "kubectl delete targetgroupbinding $K8S_DEPLOYMENT failed"
+  fi
   kubectl apply -k "$K8S_OVERLAY_DIR" || die "kubectl apply -k failed"
   if ! kubectl rollout status "deployment/$K8S_DEPLOYMENT" --namespace "$K8S_NAMESPACE" --timeout="$ROLLOUT_TIMEOUT"; then
     warn "rollout of $IMAGE_REF did not complete within $ROLLOUT_TIMEOUT; rolling back"
@@ -418,13 +442,15 @@ main() {
   [[ ",$PLATFORMS," == *",linux/$IMAGE_ARCH,"* ]] ||
     die "the stack runs $IMAGE_ARCH, which is not among the platforms built ($PLATFORMS)"
   local tools=(aws docker)
-  [[ "$DEPLOY_PHASE" == all && "$DEPLOY_EKS" == true ]] && tools+=(kubectl)
+  [[ "$DEPLOY_PHASE" == all && "$DEPLOY_EKS" == true ]] && tools+=(kubectl helm)
   check_tools "${tools[@]}"
   if [[ "$DEPLOY_PHASE" == all ]]; then
     if [[ "$DEPLOY_EKS" == true ]]; then
       EKS_CLUSTER="$(require_output eks_cluster_name)"
       EKS_TARGET_GROUP_ARN="$(require_output eks_target_group_arn)"
       ALB_SECURITY_GROUP_ID="$(require_output alb_security_group_id)"
+      VPC_ID="$(require_output vpc_id)"
+      LB_CONTROLLER_SERVICE_ACCOUNT="$(require_output eks_lb_controller_service_account)"
     fi
     if [[ "$DEPLOY_ECS" == true ]]; then
       ECS_CLUSTER="$(require_output ecs_cluster_name)"
@@ -445,7 +471,7 @@ main() {
     IMAGE_REF="$ECR_URL:$DEPLOY_TAG"
   fi
   WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hello-deploy.XXXXXX")"
-  note "image $IMAGE_REF; region $REGION; EKS $DEPLOY_EKS; ECS $DEPLOY_ECS"
+  note "image $IMAGE_REF; region $REGION${DEPLOY_EKS:+; EKS $DEPLOY_EKS}${DEPLOY_ECS:+; ECS $DEPLOY_ECS}"
 
   step "Checking credentials and access"
   check_aws_credentials

@@ -17,12 +17,23 @@ case "${1:-} ${2:-}" in
   "auth can-i")
     echo yes
     ;;
+  "apply --server-side")
+    # The controller's CRDs (scripts/install-lb-controller.sh).
+    ;;
+  "get pods")
+    # The controller's pods, created after the Pod Identity association.
+    echo "aws-load-balancer-controller-0=AWS_CONTAINER_CREDENTIALS_FULL_URI"
+    ;;
+  "get targetgroupbinding")
+    # The binding's target group: KUBECTL_BOUND_TARGET_GROUP, none when unset.
+    printf '%s' "${KUBECTL_BOUND_TARGET_GROUP:-}"
+    ;;
   "apply -k")
     "$REAL_KUBECTL" kustomize "$3" >"$KUBECTL_APPLIED"
     grep -A2 '^kind:' "$KUBECTL_APPLIED" | awk '/^kind:/ { kind = $2 } /^  name:/ { print tolower(kind) "/" $2 " configured" }'
     ;;
   "rollout status")
-    if [[ "${FAKE_ROLLOUT:-}" == fail ]]; then
+    if [[ "${FAKE_ROLLOUT:-}" == fail && "$3" == deployment/hello ]]; then
       echo 'error: deployment "hello" exceeded its progress deadline' >&2
       exit 1
     fi

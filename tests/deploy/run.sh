@@ -34,8 +34,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 readonly FIXTURE="$REPO_ROOT/tests/deploy/terraform-outputs.json"
 # Paths of the deploy flow whose working-tree state the clone must test.
-readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-all.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh
-  mk/deploy.mk mk/docker.mk docker)
+readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-all.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh mk/deploy.mk)
 
 WORK=""
 REGISTRY_PID=""
@@ -165,10 +164,12 @@ seed_cloud() {
   ECS_FAMILY="$(jq -r .ecs_task_definition_family.value "$f")"
   EKS_CLUSTER="$(jq -r .eks_cluster_name.value "$f")"
   MIN_CAPACITY="$(jq -r .ecs_min_capacity.value "$f")"
+  export FIXTURE ECS_CLUSTER ECS_MIN_CAPACITY="$MIN_CAPACITY"
   local repository
   repository="$(jq -r '.ecr_repository_url.value | sub("^[^/]+/"; "")' "$f")"
   export AWS_DEFAULT_REGION="$REGION"
   vpc="$(aws ec2 create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)"
+  export SUBNET SECURITY_GROUP
   SUBNET="$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.1.0/24 --query Subnet.SubnetId --output text)"
   SECURITY_GROUP="$(aws ec2 create-security-group --group-name app --description app --vpc-id "$vpc" --query GroupId --output text)"
   aws ecr create-repository --repository-name "$repository" --image-tag-mutability IMMUTABLE >/dev/null
@@ -180,23 +181,9 @@ seed_cloud() {
   log "emulator: ECR $repository, ECS cluster $ECS_CLUSTER, EKS $EKS_CLUSTER"
 }
 
-# What Terraform creates for the ECS side: task definition revision 1 (the recording, on
-# image $2), service $1 with no tasks, circuit breaker with rollback, and the scalable
-# target [min_capacity, 6], which moves the count to min_capacity at once.
+# What Terraform creates for the ECS side (tests/deploy/create-ecs-side.sh SERVICE IMAGE).
 seed_ecs_service() {
-  local service="$1" image="$2"
-  jq -r .ecs_task_definition_json.value "$FIXTURE" | jq --arg image "$image" '.containerDefinitions[0].image = $image' \
-    >"$WORK/terraform-task-definition.json"
-  local arn
-  arn="$(aws ecs register-task-definition --cli-input-json "file://$WORK/terraform-task-definition.json" \
-    --query taskDefinition.taskDefinitionArn --output text)"
-  aws ecs create-service --cluster "$ECS_CLUSTER" --service-name "$service" --task-definition "$arn" \
-    --desired-count 0 --launch-type FARGATE \
-    --deployment-configuration 'maximumPercent=200,minimumHealthyPercent=100,deploymentCircuitBreaker={enable=true,rollback=true}' \
-    --network-configuration "awsvpcConfiguration={subnets=[$SUBNET],securityGroups=[$SECURITY_GROUP],assignPublicIp=DISABLED}" >/dev/null
-  aws application-autoscaling register-scalable-target --service-namespace ecs \
-    --resource-id "service/$ECS_CLUSTER/$service" --scalable-dimension ecs:service:DesiredCount \
-    --min-capacity "$MIN_CAPACITY" --max-capacity 6 >/dev/null
+  "$REPO_ROOT/tests/deploy/create-ecs-side.sh" "$@"
 }
 
 # A clean clone: HEAD, plus the working-tree state of the deploy files, committed.
@@ -212,8 +199,11 @@ make_clone() {
   git -C "$CLONE" add -- "${DEPLOY_PATHS[@]}"
   # Only when the deploy files differ from HEAD: a clone of a clean tree keeps HEAD's commit,
   # so its image builds find the layers `make image` already built for that commit.
+  # A fixed date makes the same state the same commit from run to run (and so the same
+  # image layers).
   if ! git -C "$CLONE" diff --cached --quiet; then
-    git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "deploy test state"
+    GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z \
+      git -C "$CLONE" -c user.name=test -c user.email=test@127.0.0.1 commit --quiet -m "deploy test state"
   fi
   COMMIT_TAG="$(git -C "$CLONE" rev-parse --short=12 HEAD)"
 }
@@ -225,6 +215,8 @@ write_outputs() {
   # ECS only: what terraform output -json prints with deploy_eks=false (null outputs are absent).
   jq '.deploy_eks.value = false | del(.eks_cluster_name, .eks_update_kubeconfig_command)' \
     "$WORK/outputs.json" >"$WORK/outputs-ecs-only.json"
+  jq '.deploy_ecs.value = false | with_entries(select(.key | startswith("ecs_") | not))' \
+    "$WORK/outputs.json" >"$WORK/outputs-eks-only.json"
 }
 
 # A directory holding every command of PATH except the named ones, to test missing tools.
@@ -285,8 +277,14 @@ pushed_and_registered() { registry_has_manifest "$1" && [[ "${2##*:}" == "$3" ]]
 ecs_unchanged() { [[ "$(task_definition_revisions)" == "$1" && "$(service_task_definition)" == "$2" ]]; }
 revision_runs() { [[ "${1##*:}" == "$2" && "$(image_of_revision "$1")" == "$3" ]]; }
 apply_then_rollout_status() {
-  [[ "$(grep -E '^(apply|rollout)' "$KUBECTL_LOG" | cut -d' ' -f1-2 | paste -sd, -)" == "apply -k,rollout status" ]] &&
+  [[ "$(grep -E '^(apply -k|rollout status deployment/hello)' "$KUBECTL_LOG" | cut -d' ' -f1-2 | paste -sd, -)" == "apply -k,rollout status" ]] &&
     grep -q '^rollout status deployment/hello --namespace hello --timeout=' "$KUBECTL_LOG"
+}
+# The controller (scripts/install-lb-controller.sh: CRDs, helm upgrade --install of the
+# pinned chart, its rollout) comes before the app's apply.
+controller_before_app() {
+  in_order "$KUBECTL_LOG" '^apply --server-side .*-f ' '^helm upgrade --install aws-load-balancer-controller ' \
+    '^rollout status deployment aws-load-balancer-controller' '^apply -k '
 }
 undo_follows_status() {
   grep -A1 '^rollout status' "$KUBECTL_LOG" | grep -q '^rollout undo deployment/hello --namespace hello'
@@ -453,6 +451,8 @@ scenario_first_deploy() {
     "==> Building and pushing $image" "==> Rolling out to EKS" "==> Rolling out to ECS" "==> Deployed $image"
   check "the operator's kubeconfig (KUBECONFIG) is byte for byte unchanged" \
     unchanged_file "$WORK/operator-kubeconfig" "$before_kubeconfig"
+  check "the AWS Load Balancer Controller is installed (CRDs, helm upgrade --install, ready) before the app" \
+    controller_before_app
   check "kubectl apply -k, then rollout status with a timeout, in that order" apply_then_rollout_status
   check "the applied manifests are what deploy-k8s-overlay.sh renders from the stack's outputs" \
     python3 - "$KUBECTL_APPLIED" "$CLONE" "$image" "$WORK/outputs.json" <<'PY'
@@ -490,6 +490,25 @@ PY
   check "the count stays the autoscaler's ($MIN_CAPACITY)" test "$(service_desired_count)" = "$MIN_CAPACITY"
   check "no ECS task ever failed to pull its image" no_pull_errors "$ECS_SERVICE"
   check "the URL is printed at the end" last_line_is first "URL: $(jq -r .alb_url.value "$FIXTURE")"
+}
+
+# Terraform replaced the target group (new ARN): the binding is deleted before the apply,
+# since the controller refuses to change spec.targetGroupARN.
+scenario_replaced_target_group() {
+  local rc=0
+  : >"$KUBECTL_LOG"
+  run_deploy replaced-tg TF_OUTPUTS_JSON="$WORK/outputs-eks-only.json" PATH="$SHIM_DIR:$PATH" \
+    KUBECONFIG="$WORK/operator-kubeconfig" \
+    KUBECTL_BOUND_TARGET_GROUP="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/hello-cluster-eks-old/fedcba9876543210" || rc=$?
+  check "a deploy after the target group was replaced succeeds" test "$rc" -eq 0
+  check "the old binding is deleted before kubectl apply -k" \
+    in_order "$KUBECTL_LOG" '^delete targetgroupbinding hello --namespace hello --wait' '^apply -k '
+  : >"$KUBECTL_LOG"
+  rc=0
+  run_deploy same-tg TF_OUTPUTS_JSON="$WORK/outputs-eks-only.json" PATH="$SHIM_DIR:$PATH" \
+    KUBECONFIG="$WORK/operator-kubeconfig" KUBECTL_BOUND_TARGET_GROUP="$(jq -r .eks_target_group_arn.value "$FIXTURE")" || rc=$?
+  check "with the same target group the binding is left alone" \
+    bash -c "(($rc == 0)) && ! grep -q '^delete targetgroupbinding' '$KUBECTL_LOG'"
 }
 
 scenario_failed_rollout() {
@@ -554,6 +573,90 @@ scenario_single_arch_tag() {
   git -C "$CLONE" reset --quiet --hard HEAD~1
 }
 
+# ---------------------------------------------------------------- make deploy_all
+# scripts/deploy-all.sh decides the order: registry first, push before any ECS service,
+# hold a newly enabled side at 0 % until its rollout is healthy. Terraform is played by
+# tests/deploy/terraform-recorder.sh (the configuration itself is applied by test-tf);
+# its calls and kubectl's go to one log, so the order is visible.
+
+# Removes the ECS service of earlier scenarios: the next one starts without an ECS side.
+remove_ecs_side() {
+  aws application-autoscaling deregister-scalable-target --service-namespace ecs \
+    --resource-id "service/$ECS_CLUSTER/$ECS_SERVICE" --scalable-dimension ecs:service:DesiredCount >/dev/null 2>&1 || true
+  aws ecs delete-service --cluster "$ECS_CLUSTER" --service "$ECS_SERVICE" --force >/dev/null
+}
+
+# $1 names the run; $2 the outputs before it ("{}" for a fresh account).
+prepare_fake_stack() {
+  TF_FAKE_DIR="$WORK/tf-fake-$1"
+  mkdir -p "$TF_FAKE_DIR/root/.terraform"
+  cp "$WORK/outputs.json" "$TF_FAKE_DIR/full-outputs.json"
+  printf '%s\n' '{"deploy_eks": true, "deploy_ecs": true}' >"$TF_FAKE_DIR/config.json"
+  printf '%s\n' "$2" >"$TF_FAKE_DIR/outputs.json"
+  : >"$TF_FAKE_DIR/calls.log"
+  export TF_FAKE_DIR TF_FAKE_CREATE_ECS="$REPO_ROOT/tests/deploy/create-ecs-side.sh"
+}
+
+run_deploy_all() {
+  local name="$1" rc=0
+  log "-- make deploy_all ($name)"
+  (cd "$CLONE" && env PATH="$TF_SHIM_DIR:$SHIM_DIR:$PATH" TF_DIR="$TF_FAKE_DIR/root" KUBECONFIG="$WORK/operator-kubeconfig" \
+    KUBECTL_LOG="$TF_FAKE_DIR/calls.log" ECS_POLL_SECONDS=1 IMAGE=hello-cluster-deploy-test \
+    make --no-print-directory deploy_all) >"$WORK/$name.out" 2>&1 || rc=$?
+  sed 's/^/   | /' "$WORK/$name.out" | tail -n 25
+  return "$rc"
+}
+
+# Lines matching $2..$n appear in file $1 in that order, each at least once.
+in_order() {
+  local file="$1" previous=0 n
+  shift
+  while (($#)); do
+    n="$(tail -n +"$((previous + 1))" "$file" | grep -n -m1 -E -- "$1" | cut -d: -f1)"
+    [[ -n "$n" ]] || return 1
+    previous=$((previous + n))
+    shift
+  done
+}
+
+scenario_deploy_all_fresh() {
+  local rc=0 calls
+  remove_ecs_side
+  prepare_fake_stack fresh '{}'
+  run_deploy_all deploy-all-fresh || rc=$?
+  calls="$TF_FAKE_DIR/calls.log"
+  check "deploy_all on a fresh account succeeds" test "$rc" -eq 0
+  check "the registry is created first, alone (apply -target=module.registry)" \
+    in_order "$calls" '^apply .*-target=module\.registry' '^plan '
+  check "the image is pushed before Terraform plans the ECS service, which gets its tag" \
+    in_order "$WORK/deploy-all-fresh.out" '==> Pushed ' '==> Planning with image_tag='"$COMMIT_TAG"
+  check "the plan names image_tag=$COMMIT_TAG and holds no side (nothing served before)" \
+    test "$(grep -c -E "^plan .*-var image_tag=$COMMIT_TAG" "$calls")" = 1 -a "$(grep -c -- '-var ecs_traffic_percent' "$calls")" = 0
+  check "then the apply, then the rollout on both sides" \
+    in_order "$calls" '^apply -input=false ' '^applied: ' '^apply -k ' '^rollout status '
+  check "the new ECS service ran the pushed image from its first task: no pull error, deployment COMPLETED" \
+    service_reaches "$ECS_SERVICE" '.status == "ACTIVE" and .runningCount == .desiredCount and .desiredCount > 0 and (.deployments | length) == 1 and .deployments[0].rolloutState == "COMPLETED"'
+  check "... and no ECS task ever failed to pull its image" no_pull_errors "$ECS_SERVICE"
+}
+
+scenario_deploy_all_switch_on_ecs() {
+  local rc=0 calls eks_only
+  remove_ecs_side
+  eks_only="$(jq 'with_entries(select(.key | startswith("ecs_") | not)) | .deploy_ecs.value = false | .ecs_traffic_percent = {"sensitive": false, "type": "number", "value": 0}' "$WORK/outputs.json")"
+  prepare_fake_stack switch-on "$eks_only"
+  run_deploy_all deploy-all-switch-on || rc=$?
+  calls="$TF_FAKE_DIR/calls.log"
+  check "switching ECS on while EKS serves: deploy_all succeeds" test "$rc" -eq 0
+  check "the registry exists: no targeted apply" test "$(grep -c -- '-target=module.registry' "$calls")" = 0
+  check "the apply that creates ECS gives it 0 % (ecs_traffic_percent=0)" \
+    in_order "$calls" "^plan .*-var image_tag=$COMMIT_TAG -var ecs_traffic_percent=0" '^apply -input=false ' '^applied: ecs_traffic_percent=0$'
+  check "only after the rollout succeeded does ECS get the share asked for (50 %)" \
+    in_order "$calls" '^applied: ecs_traffic_percent=0$' '^rollout status ' "^plan .*-var image_tag=$COMMIT_TAG *\$" '^applied: ecs_traffic_percent=50$'
+  check "the deploy_all output says why ECS is held" output_has deploy-all-switch-on "ECS is new and EKS serves: ECS gets 0 %"
+  check "the new ECS side runs the pushed image, no pull error" \
+    service_reaches "$ECS_SERVICE" '.status == "ACTIVE" and .runningCount == .desiredCount and .desiredCount > 0 and .deployments[0].rolloutState == "COMPLETED"'
+}
+
 # scripts/destroy.sh, the first half of `make destroy` (the second, terraform destroy, is
 # the Terraform tests' business).
 run_destroy() {
@@ -614,7 +717,8 @@ JSON
 check_fixture() {
   local missing undeclared
   missing="$(jq -r '[("aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
-    "eks_update_kubeconfig_command","eks_target_group_arn","alb_security_group_id","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
+    "eks_update_kubeconfig_command","eks_target_group_arn","alb_security_group_id","vpc_id",
+    "eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
     "ecs_task_definition_json","ecs_container_name","alb_url","image_architecture","ecs_min_capacity") as $k
     | select(.[$k].value == null) | $k] | join(" ")' "$FIXTURE")"
   check "the recorded outputs hold every output deploy.sh reads${missing:+ (missing: $missing)}" test -z "$missing"
@@ -669,6 +773,15 @@ main() {
   mkdir -p "$SHIM_DIR"
   cp "$REPO_ROOT/tests/deploy/kubectl-recorder.sh" "$SHIM_DIR/kubectl"
   REAL_KUBECTL="$(command -v kubectl)"
+  # helm for scripts/install-lb-controller.sh: the stand-in of tests/k8s, for every run.
+  HELM_SHIM_DIR="$WORK/helm-shim"
+  mkdir -p "$HELM_SHIM_DIR"
+  ln -s "$REPO_ROOT/tests/k8s/lb-controller-standin.sh" "$HELM_SHIM_DIR/helm"
+  export PATH="$HELM_SHIM_DIR:$PATH" STANDIN_LOG="$WORK/kubectl-calls.log"
+  export STANDIN_CRDS="$REPO_ROOT/tests/k8s/crds/elbv2.k8s.aws_targetgroupbindings.yaml"
+  TF_SHIM_DIR="$WORK/terraform-shim"
+  mkdir -p "$TF_SHIM_DIR"
+  cp "$REPO_ROOT/tests/deploy/terraform-recorder.sh" "$TF_SHIM_DIR/terraform"
   KUBECTL_LOG="$WORK/kubectl-calls.log"
   KUBECTL_APPLIED="$WORK/kubectl-applied.yaml"
   export REAL_KUBECTL KUBECTL_LOG KUBECTL_APPLIED
@@ -683,12 +796,18 @@ main() {
   scenario_service_creation_order
   echo "== first rollout: both sides, the operator's kubeconfig untouched"
   scenario_first_deploy
+  echo "== a replaced target group: the binding is deleted before the apply"
+  scenario_replaced_target_group
   echo "== failed EKS rollout: undo, non-zero exit, ECS untouched"
   scenario_failed_rollout
   echo "== failed ECS rollout: the circuit breaker rolls back, the deploy says so and EKS follows"
   scenario_ecs_circuit_breaker
   echo "== a reused single-architecture tag is refused"
   scenario_single_arch_tag
+  echo "== make deploy_all on a fresh account: registry, push, then the ECS service on that image"
+  scenario_deploy_all_fresh
+  echo "== make deploy_all switching ECS on while EKS serves: 0 % until healthy, then the split"
+  scenario_deploy_all_switch_on_ecs
   echo "== destroy: Kubernetes-made load balancers go first"
   scenario_destroy
 
