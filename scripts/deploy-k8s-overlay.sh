@@ -37,6 +37,16 @@ check_target() {
     die "$security_group_id is not a security group ID (sg- and 8 or 17 hexadecimal digits)"
 }
 
+# TRUSTED_PROXY_CIDRS (environment, optional): the pods' TRUSTED_PROXY_CIDRS, so their access
+# log records the client address from X-Forwarded-For; deploy.sh passes the VPC's CIDR.
+check_trusted() {
+  local cidr
+  for cidr in ${1//,/ }; do
+    [[ "$cidr" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$ || "$cidr" =~ ^[0-9a-fA-F:]+/[0-9]{1,3}$ ]] ||
+      die "TRUSTED_PROXY_CIDRS: $cidr is not a CIDR block"
+  done
+}
+
 main() {
   (($# == 4 || $# == 5)) || usage
   local out_dir="$1" image_ref="$2" target_group_arn="$3" security_group_id="$4"
@@ -44,6 +54,8 @@ main() {
   [[ -d "$out_dir" ]] || die "$out_dir is not a directory"
   [[ -f "$base/kustomization.yaml" ]] || die "no kustomization.yaml in $base"
   check_target "$target_group_arn" "$security_group_id"
+  local trusted="${TRUSTED_PROXY_CIDRS:-}"
+  check_trusted "$trusted"
   # registry/path:tag -> name and tag; a digest reference (name@sha256:...) keeps the digest.
   local name tag digest=""
   if [[ "$image_ref" == *@sha256:* ]]; then
@@ -85,6 +97,28 @@ main() {
       '      - op: replace' \
       '        path: /spec/networking/ingress/0/from/0/securityGroup/groupID' \
       "        value: $security_group_id"
+    if [[ -n "$trusted" ]]; then
+      # The load balancer connects to the pods from inside the VPC and appends the
+      # client's address to X-Forwarded-For (ALB: "The default value for this
+      # attribute is append"); the responder's nginx trusts that header from there.
+      printf '%s\n' \
+        '  - target:' \
+        '      kind: Deployment' \
+        '      name: hello' \
+        '    patch: |-' \
+        '      apiVersion: apps/v1' \
+        '      kind: Deployment' \
+        '      metadata:' \
+        '        name: hello' \
+        '      spec:' \
+        '        template:' \
+        '          spec:' \
+        '            containers:' \
+        '              - name: hello' \
+        '                env:' \
+        '                  - name: TRUSTED_PROXY_CIDRS' \
+        "                    value: \"$trusted\""
+    fi
     # Each kustomization sorts its own output: repeat the base overlay's order (binding
     # before Deployment, for the readiness gate), or kustomize's default moves it last.
     printf '%s\n' \

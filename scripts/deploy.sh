@@ -186,7 +186,8 @@ check_kubernetes_access() {
 prepare_k8s_overlay() {
   local overlay="$WORK_DIR/k8s-overlay"
   mkdir -p "$overlay"
-  "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$overlay" "$IMAGE_REF" "$EKS_TARGET_GROUP_ARN" "$ALB_SECURITY_GROUP_ID" "$K8S_OVERLAY"
+  TRUSTED_PROXY_CIDRS="$VPC_CIDR" "$REPO_ROOT/scripts/deploy-k8s-overlay.sh" "$overlay" "$IMAGE_REF" \
+    "$EKS_TARGET_GROUP_ARN" "$ALB_SECURITY_GROUP_ID" "$K8S_OVERLAY"
   kubectl kustomize "$overlay" >"$WORK_DIR/k8s-rendered.yaml" ||
     die "kubectl kustomize $K8S_OVERLAY failed"
   K8S_OVERLAY_DIR="$overlay"
@@ -450,6 +451,7 @@ main() {
       EKS_TARGET_GROUP_ARN="$(require_output eks_target_group_arn)"
       ALB_SECURITY_GROUP_ID="$(require_output alb_security_group_id)"
       VPC_ID="$(require_output vpc_id)"
+      VPC_CIDR="$(require_output vpc_cidr)"
       LB_CONTROLLER_SERVICE_ACCOUNT="$(require_output eks_lb_controller_service_account)"
     fi
     if [[ "$DEPLOY_ECS" == true ]]; then

@@ -61,6 +61,11 @@ output "vpc_id" {
   value       = module.network.vpc_id
 }
 
+output "vpc_cidr" {
+  description = "CIDR block of the VPC: the load balancer's nodes connect from it, so the pods trust X-Forwarded-For from it (TRUSTED_PROXY_CIDRS)."
+  value       = module.network.vpc_cidr
+}
+
 output "alb_security_group_id" {
   description = "Security group of the shared load balancer; the TargetGroupBinding admits it to the pods' port. Null when neither side is deployed."
   value       = try(module.edge[0].security_group_id, null)

@@ -461,7 +461,8 @@ applied_file, clone, image, outputs = sys.argv[1:5]
 out = json.load(open(outputs))
 with tempfile.TemporaryDirectory() as d:
     subprocess.run([f"{clone}/scripts/deploy-k8s-overlay.sh", d, image, out["eks_target_group_arn"]["value"],
-                    out["alb_security_group_id"]["value"], f"{clone}/k8s/overlays/eks"], check=True, capture_output=True)
+                    out["alb_security_group_id"]["value"], f"{clone}/k8s/overlays/eks"], check=True, capture_output=True,
+                   env=dict(os.environ, TRUSTED_PROXY_CIDRS=out["vpc_cidr"]["value"]))
     expected = [o for o in yaml.safe_load_all(subprocess.run([os.environ["REAL_KUBECTL"], "kustomize", d],
                 check=True, capture_output=True, text=True).stdout) if o]
 applied = [o for o in yaml.safe_load_all(open(applied_file)) if o]
@@ -469,6 +470,14 @@ images = {c["image"] for o in applied if o["kind"] == "Deployment" for c in o["s
 sys.exit(0 if applied == expected and images == {image} else 1)
 PY
   check "the applied manifests pass the strict schema and policy checks with that image" applied_passes_checks "$image"
+  check "the pods trust X-Forwarded-For from the VPC only (TRUSTED_PROXY_CIDRS = vpc_cidr)" python3 - "$KUBECTL_APPLIED" \
+    "$(jq -r .vpc_cidr.value "$FIXTURE")" <<'PY'
+import sys, yaml
+applied = [o for o in yaml.safe_load_all(open(sys.argv[1])) if o]
+env = {e["name"]: e.get("value") for o in applied if o["kind"] == "Deployment"
+       for c in o["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+sys.exit(0 if env.get("TRUSTED_PROXY_CIDRS") == sys.argv[2] else 1)
+PY
   revision_arn="$(service_task_definition)"
   check "the ECS service points at the new revision $next ($revision_arn), running $image" \
     revision_runs "$revision_arn" "$next" "$image"
@@ -717,7 +726,7 @@ JSON
 check_fixture() {
   local missing undeclared
   missing="$(jq -r '[("aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
-    "eks_update_kubeconfig_command","eks_target_group_arn","alb_security_group_id","vpc_id",
+    "eks_update_kubeconfig_command","eks_target_group_arn","alb_security_group_id","vpc_id","vpc_cidr",
     "eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
     "ecs_task_definition_json","ecs_container_name","alb_url","image_architecture","ecs_min_capacity") as $k
     | select(.[$k].value == null) | $k] | join(" ")' "$FIXTURE")"

@@ -197,7 +197,7 @@ check_both_sides() {
   echo "Outputs for the deploy flow"
   check "outputs: every name the deploy flow reads is present" jq_true "$outputs" \
     '. as $out | [ "aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name","eks_update_kubeconfig_command",
-       "vpc_id","alb_security_group_id","eks_target_group_arn","eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family","ecs_task_definition_json",
+       "vpc_id","vpc_cidr","alb_security_group_id","eks_target_group_arn","eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family","ecs_task_definition_json",
        "ecs_container_name","alb_url","image_architecture" ] | all(. as $k | $out | has($k))'
   check "outputs: alb_url is the load balancer's http URL" jq_true "$outputs" '.alb_url.value | test("^http://hello-cluster-[^ ]+\\.elb\\.amazonaws\\.com$")'
   check "outputs: region and ECR URL come from the provider, not hard-coded" jq_true "$outputs" \
