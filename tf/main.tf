@@ -155,6 +155,8 @@ module "github_oidc" {
   branch                = var.github_branch
   environment           = var.github_environment
   existing_provider_arn = var.github_existing_provider_arn
+  deploy_policy_arns    = var.github_deploy_policy_arns
+  permissions_boundary  = var.github_deploy_permissions_boundary_arn
 }
 
 # ------------------------------------------------- EKS control-plane logs

@@ -581,3 +581,25 @@ variable "github_existing_provider_arn" {
   type        = string
   default     = null
 }
+
+variable "github_deploy_policy_arns" {
+  description = "Managed policies of the GitHub deploy role; null keeps AdministratorAccess (it runs Terraform, which creates IAM roles, KMS keys and clusters). Narrow it together with github_deploy_permissions_boundary_arn."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.github_deploy_policy_arns == null || alltrue([for arn in coalesce(var.github_deploy_policy_arns, []) : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/.+$", arn))])
+    error_message = "github_deploy_policy_arns must be IAM policy ARNs (arn:aws:iam::aws:policy/... or arn:aws:iam::<account>:policy/...)."
+  }
+}
+
+variable "github_deploy_permissions_boundary_arn" {
+  description = "Permissions boundary of the GitHub deploy role (an IAM policy ARN), or null for none. A boundary caps what the role can do whatever policies are attached."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_deploy_permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/.+$", coalesce(var.github_deploy_permissions_boundary_arn, "x")))
+    error_message = "github_deploy_permissions_boundary_arn must be an IAM policy ARN."
+  }
+}

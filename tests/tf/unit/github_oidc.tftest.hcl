@@ -129,3 +129,26 @@ run "session_outside_the_iam_range_is_rejected" {
 
   expect_failures = [var.deploy_max_session_seconds]
 }
+
+run "deploy_role_takes_its_policies_and_a_permissions_boundary" {
+  command = plan
+
+  module {
+    source = "./modules/github-oidc"
+  }
+
+  variables {
+    deploy_policy_arns   = ["arn:aws:iam::123456789012:policy/hello-cluster-deploy"]
+    permissions_boundary = "arn:aws:iam::123456789012:policy/platform-boundary"
+  }
+
+  assert {
+    condition     = aws_iam_role.deploy.permissions_boundary == "arn:aws:iam::123456789012:policy/platform-boundary"
+    error_message = "The deploy role must carry the permissions boundary it is given."
+  }
+
+  assert {
+    condition     = keys(aws_iam_role_policy_attachment.deploy) == ["arn:aws:iam::123456789012:policy/hello-cluster-deploy"]
+    error_message = "The deploy role must get exactly the policies it is given, not AdministratorAccess."
+  }
+}

@@ -66,6 +66,7 @@ resource "aws_iam_role" "deploy" {
   description          = "GitHub Actions deploys of ${var.repository} (${coalesce(var.environment, var.branch)})"
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust.json
   max_session_duration = var.deploy_max_session_seconds
+  permissions_boundary = var.permissions_boundary
 }
 
 resource "aws_iam_role_policy_attachment" "deploy" {

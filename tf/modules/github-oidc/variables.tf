@@ -56,3 +56,9 @@ variable "deploy_max_session_seconds" {
     error_message = "deploy_max_session_seconds must be between 3600 and 43200 (IAM's MaxSessionDuration range)."
   }
 }
+
+variable "permissions_boundary" {
+  description = "ARN of a managed policy set as the deploy role's permissions boundary, or null. IAM, PutRolePermissionsBoundary: the boundary \"defines the maximum permissions that an identity-based policy can grant\"."
+  type        = string
+  default     = null
+}
