@@ -21,7 +21,8 @@ TFLINT ?= tflint
 TFLINT_CONFIG ?= $(CURDIR)/.github/tflint.hcl
 
 # The saved plan `make tf_plan` writes, rendered by tf_plan_summary.
-TF_PLAN_FILE ?= $(CURDIR)/tf/tfplan
+# TF_PLAN_FILE is defined once, from TF_DIR, in mk/tf.mk (read after this file; the
+# recipes below expand it when they run).
 # The S3 state backend on a CI runner (ci-backend-config writes TF_BACKEND_CONFIG from these).
 TF_STATE_BUCKET ?=
 TF_STATE_KEY ?= hello-cluster/terraform.tfstate
