@@ -21,6 +21,15 @@
 #ifndef HELLO_COMMIT
 #define HELLO_COMMIT "unknown"
 #endif
+/* The CPU the compiler targeted, named as image platforms name it (linux/<arch>), so
+ * /metrics says which variant of the image runs. */
+#if defined(__aarch64__)
+#define HELLO_ARCH "arm64"
+#elif defined(__x86_64__)
+#define HELLO_ARCH "amd64"
+#else
+#define HELLO_ARCH "unknown"
+#endif
 
 #define TEMPLATE_MAX (64 * 1024)
 #define UNPRIVILEGED_ID 65534 /* nobody */
@@ -145,7 +154,7 @@ int main(int argc, char **argv)
     int status;
 
     app.log = (hello_logger){.level = HELLO_LOG_INFO, .fd = 2, .component = "master"};
-    app.build = (hello_build_info){.version = HELLO_VERSION, .commit = HELLO_COMMIT};
+    app.build = (hello_build_info){.version = HELLO_VERSION, .commit = HELLO_COMMIT, .arch = HELLO_ARCH};
     app.title = argv[0];
     app.title_size = strlen(argv[0]);
 

@@ -170,6 +170,8 @@ long hello_metrics_render(const hello_metrics *m, const hello_build_info *build,
     put_label_value(&w, build->version);
     put(&w, "\",commit=\"");
     put_label_value(&w, build->commit);
+    put(&w, "\",arch=\"");
+    put_label_value(&w, build->arch);
     put(&w, "\"} 1\n");
     return w.overflow ? -1 : (long)w.len;
 }

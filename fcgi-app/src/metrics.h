@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
     const char *version;
     const char *commit;
+    const char *arch; /* the image platform's name for the CPU: "amd64", "arm64" */
 } hello_build_info;
 
 /* Allocates zeroed metrics in anonymous shared memory, inherited by forked workers.

@@ -6,7 +6,7 @@
 
 #include "metrics.h"
 
-static const hello_build_info build = {.version = "1.2.3", .commit = "abc\"def"};
+static const hello_build_info build = {.version = "1.2.3", .commit = "abc\"def", .arch = "arm64"};
 static char out[64 * 1024];
 
 static const char *render(const hello_metrics *m)
@@ -80,7 +80,7 @@ START_TEST(build_info_escaped)
     hello_metrics *m = hello_metrics_create(1, 0);
 
     render(m);
-    ck_assert_ptr_nonnull(strstr(out, "hello_build_info{version=\"1.2.3\",commit=\"abc\\\"def\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(out, "hello_build_info{version=\"1.2.3\",commit=\"abc\\\"def\",arch=\"arm64\"} 1\n"));
     hello_metrics_destroy(m);
 }
 END_TEST

@@ -472,7 +472,8 @@ test_compose() {
   check "compose service turns healthy" wait_health "$cid" healthy "$(t 30)"
   check "curl 127.0.0.1:$port/?name=Ada says Hello Ada!" \
     test "$(curl -s --max-time 2 "http://127.0.0.1:$port/?name=Ada")" == 'Hello Ada!'
-  check "metrics on 127.0.0.1:$mport" bash -c "curl -s --max-time 2 http://127.0.0.1:$mport/metrics | grep -q '^hello_build_info'"
+  check "metrics on 127.0.0.1:$mport name the image's architecture (arch=\"${EXPECT_PLATFORM#linux/}\")" \
+    bash -c "curl -s --max-time 2 http://127.0.0.1:$mport/metrics | grep -q '^hello_build_info{.*,arch=\"${EXPECT_PLATFORM#linux/}\"} 1'"
   (cd "$REPO_ROOT" && $COMPOSE -p "$COMPOSE_PROJECT" -f compose.yaml down --remove-orphans >>"$WORK_DIR/compose.log" 2>&1)
   check "$COMPOSE down leaves no container" \
     test -z "$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT")"
