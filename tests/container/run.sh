@@ -310,7 +310,7 @@ test_hardened_run_and_contract() {
   echo "== HTTP contract suite (tests/integration/contract.py) against the container"
   if [[ ! -f "$REPO_ROOT/tests/integration/contract.py" ]]; then
     fail "contract suite: tests/integration/contract.py not found"
-  elif python3 "$REPO_ROOT/tests/integration/contract.py" \
+  elif EXPECT_ARCH="${EXPECT_PLATFORM#linux/}" python3 "$REPO_ROOT/tests/integration/contract.py" \
     --base-url "http://127.0.0.1:$port" --metrics-url "http://127.0.0.1:$mport" >"$WORK_DIR/contract.log" 2>&1; then
     pass "contract suite passes against the container ($(tail -n 1 "$WORK_DIR/contract.log"))"
   else
