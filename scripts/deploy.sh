@@ -29,8 +29,8 @@
 #                          scanned and pushed; nothing is built (its platforms are checked)
 #   DEPLOY_PHASE=push      build and push only, print the reference on the last line
 #                          (make deploy_all pushes before Terraform creates an ECS service)
-#   BUILDX=auto|0          auto: buildx with a docker-container builder when buildx exists;
-#                          0: per-platform builds and `docker manifest` (no buildx needed)
+#   BUILDX=auto|1|0        auto: buildx with a docker-container builder when buildx exists;
+#                          0: per-platform builds and `docker manifest` (scripts/build-multiarch.sh)
 #   ROLLOUT_TIMEOUT        kubectl rollout status timeout (default 300s)
 #   ECS_ROLLOUT_TIMEOUT    seconds to wait for the ECS deployment (default 1800)
 #   ECS_POLL_SECONDS       seconds between ECS deployment checks (default 15)
@@ -254,58 +254,6 @@ require_platforms() {
   die "$origin $ref holds $(paste -sd, <<<"$have" | sed 's/single-platform/one platform only (no manifest list)/') but not ${missing[*]}: nodes and tasks of that architecture would fail with \"exec format error\" or CannotPullContainerError. Registry tags are immutable, so this tag cannot be repaired: deploy another commit (or delete the tag in ECR first)."
 }
 
-build_args() {
-  printf '%s\n' --build-arg "VERSION=$DEPLOY_TAG" --build-arg "COMMIT=$(git -C "$REPO_ROOT" rev-parse HEAD)" \
-    --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    --build-arg "SOURCE=$(git -C "$REPO_ROOT" config --get remote.origin.url || echo unknown)"
-}
-
-# buildx: a docker-container builder, since the default `docker` driver refuses
-# multi-platform builds ("Multi-platform build is not supported for the docker driver",
-# Docker docs, "Multi-platform builds": "The default image store in Docker Engine doesn't
-# support multi-platform images ... create a custom builder that uses a driver with
-# multi-platform support, such as the docker-container driver").
-# A registry on the loopback (the tests') is only reachable from the builder's container
-# with host networking, and speaks plain HTTP: such a builder gets both, for that host only.
-build_with_buildx() {
-  local builder=hello-cluster-multiarch args create=() host="${IMAGE_REF%%/*}"
-  if [[ "$(manifest_flags "$IMAGE_REF")" == --insecure ]]; then
-    builder="hello-cluster-multiarch-${host//[^a-zA-Z0-9]/-}"
-    printf '[registry."%s"]\n  http = true\n  insecure = true\n' "$host" >"$WORK_DIR/buildkitd.toml"
-    create=(--driver-opt network=host --config "$WORK_DIR/buildkitd.toml")
-  fi
-  if ! docker buildx inspect "$builder" >/dev/null 2>&1; then
-    docker buildx create --name "$builder" --driver docker-container "${create[@]}" >/dev/null ||
-      die "docker buildx create --driver docker-container failed"
-  fi
-  mapfile -t args < <(build_args)
-  note "docker buildx build --builder $builder --platform $PLATFORMS --push"
-  docker buildx build --builder "$builder" --platform "$PLATFORMS" -f "$REPO_ROOT/docker/Dockerfile" \
-    "${args[@]}" --tag "$IMAGE_REF" --push "$REPO_ROOT" || die "docker buildx build failed"
-}
-
-# Without buildx: one `make image PLATFORM=…` per platform (emulated where foreign), each
-# pushed under <tag>-<arch>, then one manifest list under the commit tag.
-build_per_platform() {
-  local platform arch local_ref parts=() flags
-  mapfile -t flags < <(manifest_flags "$IMAGE_REF")
-  for platform in ${PLATFORMS//,/ }; do
-    arch="${platform#*/}"
-    local_ref="$IMAGE:$DEPLOY_TAG-$arch"
-    note "make image PLATFORM=$platform"
-    make --no-print-directory -C "$REPO_ROOT" image PLATFORM="$platform" IMAGE="$IMAGE" TAG="$DEPLOY_TAG" >&2 ||
-      die "make image PLATFORM=$platform failed (a foreign platform needs binfmt and qemu-user-static: make deps)"
-    [[ "$(docker image inspect -f '{{.Architecture}}' "$local_ref" 2>/dev/null)" == "$arch" ]] ||
-      die "$local_ref is not a $arch image (docker image inspect says $(docker image inspect -f '{{.Architecture}}' "$local_ref" 2>/dev/null || echo nothing))"
-    docker tag "$local_ref" "$ECR_URL:$DEPLOY_TAG-$arch"
-    docker push --quiet "$ECR_URL:$DEPLOY_TAG-$arch" >/dev/null || die "docker push $ECR_URL:$DEPLOY_TAG-$arch failed"
-    parts+=("$ECR_URL:$DEPLOY_TAG-$arch")
-  done
-  note "docker manifest create $IMAGE_REF (${PLATFORMS})"
-  docker manifest create "${flags[@]}" "$IMAGE_REF" "${parts[@]}" >/dev/null || die "docker manifest create failed"
-  docker manifest push "${flags[@]}" --purge "$IMAGE_REF" >/dev/null || die "docker manifest push $IMAGE_REF failed"
-}
-
 # Sets IMAGE_REF to what the sides will run: the pipeline's digest, the commit's existing
 # tag when it is complete, or a fresh multi-platform build of the commit.
 build_and_push() {
@@ -319,11 +267,19 @@ build_and_push() {
     note "$IMAGE_REF is already in the registry for $PLATFORMS (tags are immutable); not rebuilding"
     return 0
   fi
-  if [[ "$BUILDX" != 0 ]] && docker buildx version >/dev/null 2>&1; then
-    build_with_buildx
-  else
-    build_per_platform
-  fi
+  # scripts/build-multiarch.sh: buildx on a docker-container builder where buildx exists
+  # (the default docker driver refuses multi-platform builds), else one `make image
+  # PLATFORM=…` per platform (reusing the images of this commit the container suite tested)
+  # and `docker manifest`; it checks the pushed list entry by entry against what it built.
+  local status=0
+  IMAGE="$IMAGE" TAG="$DEPLOY_TAG" BUILDX="$BUILDX" "$REPO_ROOT/scripts/build-multiarch.sh" "$IMAGE_REF" "$PLATFORMS" \
+    >"$WORK_DIR/pushed" || status=$?
+  case "$status" in
+    0) ;;
+    3) die "cannot build $PLATFORMS here (scripts/build-multiarch.sh: a prerequisite is missing, above; make deps registers emulation)" ;;
+    4) die "the registry's manifest list under $IMAGE_REF is not what was built (scripts/build-multiarch.sh, above)" ;;
+    *) die "building or pushing $IMAGE_REF failed (scripts/build-multiarch.sh exit $status, above)" ;;
+  esac
   require_platforms "$IMAGE_REF" "the pushed tag"
   note "pushed $IMAGE_REF: $(registry_platforms "$IMAGE_REF" | paste -sd' ' -)"
 }
