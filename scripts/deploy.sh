@@ -272,7 +272,7 @@ build_and_push() {
   # PLATFORM=…` per platform (reusing the images of this commit the container suite tested)
   # and `docker manifest`; it checks the pushed list entry by entry against what it built.
   local status=0
-  IMAGE="$IMAGE" TAG="$DEPLOY_TAG" BUILDX="$BUILDX" "$REPO_ROOT/scripts/build-multiarch.sh" "$IMAGE_REF" "$PLATFORMS" \
+  env IMAGE="$IMAGE" TAG="$DEPLOY_TAG" BUILDX="$BUILDX" "$REPO_ROOT/scripts/build-multiarch.sh" "$IMAGE_REF" "$PLATFORMS" \
     >"$WORK_DIR/pushed" || status=$?
   case "$status" in
     0) ;;
