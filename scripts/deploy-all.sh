@@ -8,7 +8,10 @@
 #   4. plan with image_tag=<that commit>: a new ECS service starts on the pushed image.
 #      A side the stack did not run before gets no traffic in this apply when the other
 #      side already serves (ecs_traffic_percent 0 or 100): an empty target group answers
-#      503 and unhealthy targets fail open, so its users would see errors until it is up
+#      503, and unhealthy targets get traffic anyway ("If a target group contains only
+#      unhealthy registered targets, the load balancer routes requests to all those
+#      targets, regardless of their health status", ALB User Guide, "Health checks for
+#      Application Load Balancer target groups"), so its users would see errors until it is up
 #   5. apply that plan, then scripts/deploy.sh rolls the commit out on every side
 #   6. a held side gets its share only now, with the rollout healthy: one more apply
 #      without the hold gives the split that was asked for

@@ -64,6 +64,7 @@ readonly K8S_DEPLOYMENT=hello
 
 WORK_DIR=""
 OUTPUTS=""
+REF_PLATFORMS=""
 EKS_ROLLED_OUT=0
 
 step() { printf '==> %s\n' "$*"; }
@@ -243,10 +244,13 @@ registry_platforms() {
          | "\(.platform.os)/\(.platform.architecture)" else "single-platform" end' <<<"$manifest" | sort -u
 }
 
-# Dies unless reference $1 lists every platform in PLATFORMS. $2 says where it came from.
+# Dies unless reference $1 lists every platform in PLATFORMS. $2 says where it came from;
+# $3, when given, is what registry_platforms already printed for it (no second request).
+# Sets REF_PLATFORMS to the platforms found, space-separated.
 require_platforms() {
-  local ref="$1" origin="$2" have missing=() platform
-  have="$(registry_platforms "$ref")" || die "$ref is not in the registry"
+  local ref="$1" origin="$2" have="${3:-}" missing=() platform
+  if [[ -z "$have" ]]; then have="$(registry_platforms "$ref")" || die "$ref is not in the registry"; fi
+  REF_PLATFORMS="$(paste -sd' ' <<<"$have")"
   for platform in ${PLATFORMS//,/ }; do
     grep -qxF "$platform" <<<"$have" || missing+=("$platform")
   done
@@ -259,11 +263,12 @@ require_platforms() {
 build_and_push() {
   if [[ -n "$IMAGE_DIGEST" ]]; then
     require_platforms "$IMAGE_REF" "IMAGE_DIGEST"
-    note "$IMAGE_REF: $(registry_platforms "$IMAGE_REF" | paste -sd' ' -); nothing to build"
+    note "$IMAGE_REF: $REF_PLATFORMS; nothing to build"
     return 0
   fi
-  if registry_platforms "$IMAGE_REF" >/dev/null; then
-    require_platforms "$IMAGE_REF" "the existing tag"
+  local existing
+  if existing="$(registry_platforms "$IMAGE_REF")"; then
+    require_platforms "$IMAGE_REF" "the existing tag" "$existing"
     note "$IMAGE_REF is already in the registry for $PLATFORMS (tags are immutable); not rebuilding"
     return 0
   fi
@@ -281,7 +286,7 @@ build_and_push() {
     *) die "building or pushing $IMAGE_REF failed (scripts/build-multiarch.sh exit $status, above)" ;;
   esac
   require_platforms "$IMAGE_REF" "the pushed tag"
-  note "pushed $IMAGE_REF: $(registry_platforms "$IMAGE_REF" | paste -sd' ' -)"
+  note "pushed $IMAGE_REF: $REF_PLATFORMS"
 }
 
 # The controller fills the target group with the pods' IPs and admits the binding, so it
