@@ -1,6 +1,7 @@
 # The build base of docker/Dockerfile, pinned by digest: the one line Dependabot (docker
 # ecosystem, directory /docker) keeps current, and where the deploy job's build reads its base
-# from (make base-image-ref -> --build-arg BUILD_BASE). Dependabot does not follow ARG-based
+# from (make base-image-ref -> --build-arg BUILD_BASE), and what docker/bootstrap-base.sh pulls
+# for `make image` wherever a registry answers (the CI image job included). Dependabot does not follow ARG-based
 # FROM lines (dependabot-core#2057), and docker/Dockerfile must take its base as an ARG: the
 # legacy builder pulls every stage's base, even an unused one, which an offline host cannot,
 # and there docker/bootstrap-base.sh provides the tag from the Debian mirror instead.

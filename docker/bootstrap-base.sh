@@ -6,7 +6,9 @@
 # Dockerfile's default stage and the legacy builder name it).
 #
 # Order: already present with the right architecture -> nothing to do; a registry answers
-# -> `docker pull --platform`; otherwise (air-gapped hosts, CI without a registry) build the
+# -> `docker pull --platform` of the digest docker/base.Dockerfile pins for BASE_IMAGE (so
+# every image fetched from a registry, on a runner or a laptop, is the one Dependabot keeps
+# current, never whatever the tag points to that day); otherwise (air-gapped hosts, CI without a registry) build the
 # same thing from the Debian mirror: `debootstrap --variant=minbase --arch`, trim it like the
 # official slim image (apt lists, docs, man pages, locales) and turn the tree into an image
 # with a BuildKit `FROM scratch` + `ADD rootfs.tar /` build for that platform.
@@ -20,7 +22,8 @@
 # Knobs: PLATFORM (default: the engine's own, e.g. linux/amd64), BASE_IMAGE (default
 #        debian:bookworm-slim), SUITE (bookworm), DEBIAN_MIRROR / SECURITY_MIRROR (default:
 #        what this host's apt sources use), PULL_TIMEOUT (seconds, default 30),
-#        FORCE_BOOTSTRAP=1 (skip the pull attempt), DOCKER_CLI (see docker/buildkit-cli.sh).
+#        FORCE_BOOTSTRAP=1 (skip the pull attempt), DOCKER_CLI (see docker/buildkit-cli.sh),
+#        BASE_DOCKERFILE (where the pin is read: docker/base.Dockerfile).
 set -euo pipefail
 
 readonly BASE_IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
@@ -28,6 +31,7 @@ readonly SUITE="${SUITE:-bookworm}"
 readonly PULL_TIMEOUT="${PULL_TIMEOUT:-30}"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
+readonly BASE_DOCKERFILE="${BASE_DOCKERFILE:-$SCRIPT_DIR/base.Dockerfile}"
 # Set by main: the platform, its Docker and Debian architecture names, the tag to make.
 PLATFORM="${PLATFORM:-}"
 ARCH=""
@@ -60,22 +64,41 @@ image_platform() {
 # wrong architecture (an amd64 image under the arm64 tag) counts as missing.
 platform_image_present() { [[ "$(image_platform "$PLATFORM_TAG")" == "$PLATFORM" ]]; }
 
-# docker pull names the local image after the remote one, so pulling another platform
-# would overwrite the host's BASE_IMAGE tag: pull, tag the result as the platform's tag,
-# then put the plain tag back as it was.
+# The registry reference to pull for BASE_IMAGE: the image@sha256 docker/base.Dockerfile pins
+# when its repository:tag is BASE_IMAGE, else BASE_IMAGE itself (a base the pin does not cover).
+pull_ref() {
+  local pinned
+  pinned="$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*@sha256:[0-9a-f]\{64\}\)[[:space:]]*$/\1/p' "$BASE_DOCKERFILE" 2>/dev/null || true)"
+  if [[ -n "$pinned" && "${pinned%@*}" == "$BASE_IMAGE" ]]; then
+    printf '%s\n' "$pinned"
+  else
+    printf '%s\n' "$BASE_IMAGE"
+  fi
+}
+
+# Pull the platform's image and tag it as the platform's tag. A pull by digest leaves every tag
+# alone; a pull by tag names the local image after the remote one, so pulling another platform
+# would overwrite the host's BASE_IMAGE tag: put the plain tag back as it was.
+# docker-image-pull(1): "docker image pull [OPTIONS] NAME[:TAG|@DIGEST]", "--platform: Set
+# platform if server is multi-platform capable"; docs.docker.com (Image digests): "if you pull
+# an image using its digest, you can be confident that you are retrieving exactly the same image
+# that was originally built". The pin is the digest of debian's multi-platform index, so one pin
+# serves both platforms. moby#43188: two platforms pulled by one index digest collide on the
+# digest reference ("Cannot overwrite digest"), hence the platform tag taken at once.
 try_pull() {
   [[ "${FORCE_BOOTSTRAP:-0}" == 1 ]] && return 1
-  local previous rc=0
+  local previous ref rc=0
+  ref="$(pull_ref)"
   previous="$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true)"
-  log "trying docker pull --platform $PLATFORM $BASE_IMAGE (timeout ${PULL_TIMEOUT}s)"
-  timeout "$PULL_TIMEOUT" docker pull --platform "$PLATFORM" "$BASE_IMAGE" >&2 || rc=$?
-  if ((rc == 0)) && [[ "$(image_platform "$BASE_IMAGE")" == "$PLATFORM" ]]; then
-    docker tag "$BASE_IMAGE" "$PLATFORM_TAG"
+  log "trying docker pull --platform $PLATFORM $ref (timeout ${PULL_TIMEOUT}s)"
+  timeout "$PULL_TIMEOUT" docker pull --platform "$PLATFORM" "$ref" >&2 || rc=$?
+  if ((rc == 0)) && [[ "$(image_platform "$ref")" == "$PLATFORM" ]]; then
+    docker tag "$ref" "$PLATFORM_TAG"
   elif ((rc == 0)); then
-    log "the registry served $(image_platform "$BASE_IMAGE"), not $PLATFORM"
+    log "the registry served $(image_platform "$ref"), not $PLATFORM"
     rc=1
   fi
-  if ((NATIVE == 0)); then
+  if ((NATIVE == 0)) && [[ "$ref" == "$BASE_IMAGE" ]]; then
     if [[ -n "$previous" ]]; then
       docker tag "$previous" "$BASE_IMAGE"
     else

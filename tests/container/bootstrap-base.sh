@@ -2,7 +2,7 @@
 # Proves docker/bootstrap-base.sh keeps one build base per platform: the platform's tag
 # (<BASE_IMAGE>-<arch>) holds an image of that platform, a foreign platform never takes the
 # host's plain tag, a tag holding the wrong architecture is not accepted, and an unknown
-# platform is refused. Works on throw-away names (hc-bb-<pid>/base) tagged from the real bases,
+# platform is refused, and a registry pull names the pinned digest. Works on throw-away names (hc-bb-<pid>/base) tagged from the real bases,
 # which it makes first (instantly when present; debootstrap otherwise).
 #
 # Usage: tests/container/bootstrap-base.sh   (make test-bootstrap-base)
@@ -77,6 +77,22 @@ main() {
   check "says the tag holds linux/$host_arch, not linux/$foreign_arch" \
     grep -q "holds a linux/$host_arch image, not linux/$foreign_arch" "$WORK/wrong.err"
   note "said: $(grep -m 1 'bootstrap-base: debootstrap failed\|bootstrap-base: .*cannot' "$WORK/wrong.err" || tail -n 1 "$WORK/wrong.err")"
+
+  echo "== a registry pull asks for the digest docker/base.Dockerfile pins, not the moving tag"
+  local pin
+  pin="$NAME@sha256:$(printf '0%.0s' {1..64})"
+  printf '# a pin\nFROM %s\n' "$pin" >"$WORK/base.Dockerfile"
+  docker rmi "$NAME-$foreign_arch" >/dev/null 2>&1 || true
+  run_script pinned PLATFORM="linux/$foreign_arch" BASE_DOCKERFILE="$WORK/base.Dockerfile" PULL_TIMEOUT=10 \
+    DEBIAN_MIRROR=http://127.0.0.1:9/debian
+  check "tried docker pull --platform linux/$foreign_arch $pin" \
+    grep -qF "trying docker pull --platform linux/$foreign_arch $pin " "$WORK/pinned.err"
+  check "the real pin covers the real base: $(sed -n 's/^FROM //p' "$REPO_ROOT/docker/base.Dockerfile")" \
+    grep -qE '^FROM debian:bookworm-slim@sha256:[0-9a-f]{64}$' "$REPO_ROOT/docker/base.Dockerfile"
+  run_script unpinned PLATFORM="linux/$foreign_arch" BASE_DOCKERFILE=/nonexistent PULL_TIMEOUT=10 \
+    DEBIAN_MIRROR=http://127.0.0.1:9/debian
+  check "without a pin for it, a base is pulled by its tag" \
+    grep -qF "trying docker pull --platform linux/$foreign_arch $NAME " "$WORK/unpinned.err"
 
   echo "== a platform this project does not build"
   run_script unknown PLATFORM=linux/s390x
