@@ -164,6 +164,10 @@ module "github_oidc" {
 # after Terraform deleted the group (terraform-aws-eks #2486, #2763: the
 # service-linked role writes it), so a later create of the same cluster would
 # fail with ResourceAlreadyExistsException. A group that exists while the
+
+  state_bucket            = var.github_state_bucket
+  state_key               = var.github_state_key
+  plan_role_state_locking = var.github_plan_role_state_locking
 # cluster is to be created is adopted instead (import blocks live in the
 # root module only).
 # "logs are sent as log streams to a group for each Amazon EKS cluster in

@@ -603,3 +603,31 @@ variable "github_deploy_permissions_boundary_arn" {
     error_message = "github_deploy_permissions_boundary_arn must be an IAM policy ARN."
   }
 }
+
+variable "github_state_bucket" {
+  description = "S3 bucket of the Terraform state (TF_STATE_BUCKET, the backend's bucket). The GitHub plan role may read the state object and its lock object there and no other S3 object; null leaves it without access to the state (its plans then see nothing deployed)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_state_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.github_state_bucket, "-")))
+    error_message = "github_state_bucket must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens) or null."
+  }
+}
+
+variable "github_state_key" {
+  description = "Key of the Terraform state object in github_state_bucket (TF_STATE_KEY, the backend's key); the S3 lock object is this key plus \".tflock\"."
+  type        = string
+  default     = "hello-cluster/terraform.tfstate"
+
+  validation {
+    condition     = length(var.github_state_key) > 0 && !startswith(var.github_state_key, "/") && !strcontains(var.github_state_key, "*")
+    error_message = "github_state_key must be an object key such as hello-cluster/terraform.tfstate (no leading slash, no wildcard)."
+  }
+}
+
+variable "github_plan_role_state_locking" {
+  description = "Let the GitHub plan role write and delete the state's S3 lock object, so pull-request plans can lock. Off by default: the pipeline plans with -lock=false, and code in a pull request able to delete the lock object could release the lock of a running apply."
+  type        = bool
+  default     = false
+}

@@ -37,7 +37,7 @@ variable "deploy_policy_arns" {
 }
 
 variable "plan_role_enabled" {
-  description = "Also create a read-only role that pull-request runs and the plan job of the branch may assume for `terraform plan` (run it with -lock=false)."
+  description = "Also create a read-only role that pull-request runs and the plan job of the branch may assume for `terraform plan` (run it with -lock=false unless plan_role_state_locking)."
   type        = bool
   default     = true
 }
@@ -61,4 +61,34 @@ variable "permissions_boundary" {
   description = "ARN of a managed policy set as the deploy role's permissions boundary, or null. IAM, PutRolePermissionsBoundary: the boundary \"defines the maximum permissions that an identity-based policy can grant\"."
   type        = string
   default     = null
+}
+
+variable "state_bucket" {
+  description = "S3 bucket of the Terraform state (the backend's bucket). The plan role may list it and read the state object and its lock object, and no other object anywhere. Null gives the plan role no access to any state, so its plans cannot see what exists."
+  type        = string
+  default     = null
+
+  validation {
+    # S3 bucket naming rules: 3-63 characters, lowercase letters, digits, dots and hyphens,
+    # beginning and ending with a letter or digit.
+    condition     = var.state_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.state_bucket, "-")))
+    error_message = "state_bucket must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens) or null."
+  }
+}
+
+variable "state_key" {
+  description = "Key of the state object in state_bucket (the backend's key); the S3 lock file is this key plus \".tflock\"."
+  type        = string
+  default     = "hello-cluster/terraform.tfstate"
+
+  validation {
+    condition     = length(var.state_key) > 0 && !startswith(var.state_key, "/") && !strcontains(var.state_key, "*")
+    error_message = "state_key must be an object key such as hello-cluster/terraform.tfstate (no leading slash, no wildcard)."
+  }
+}
+
+variable "plan_role_state_locking" {
+  description = "Let the plan role write and delete the S3 lock object, so plans can run with locking. Off by default: the pipeline plans with -lock=false, and a pull request able to delete the lock object could also release the lock of a running apply."
+  type        = bool
+  default     = false
 }
