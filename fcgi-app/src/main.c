@@ -1,12 +1,9 @@
 /* hello: a FastCGI responder behind nginx. main() only wires configuration and the mode. */
 #include <errno.h>
-#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -14,6 +11,7 @@
 #include "cpulimit.h"
 #include "healthcheck.h"
 #include "master.h"
+#include "runtime.h"
 
 #ifndef HELLO_VERSION
 #define HELLO_VERSION "dev"
@@ -30,9 +28,6 @@
 #else
 #define HELLO_ARCH "unknown"
 #endif
-
-#define TEMPLATE_MAX (64 * 1024)
-#define UNPRIVILEGED_ID 65534 /* nobody */
 
 static const char usage[] = "usage: hello [--healthcheck | --version | --help]\n"
                             "Runs nginx and the FastCGI workers; configured only through environment variables:\n"
@@ -51,8 +46,6 @@ static const char *env(const char *name)
     return getenv(name);
 }
 
-/* The default for WORKERS and NGINX_WORKERS: the CPUs in the affinity mask, lowered to the
- * cgroup's CPU quota when there is one (see cpulimit.h). */
 /* The room worker titles may use: argv[0] and everything contiguous after it (the other
  * arguments, then the environment strings, as the kernel lays them out), the way nginx's
  * ngx_init_setproctitle does it. The environment is copied first, so getenv and setenv keep
@@ -83,6 +76,8 @@ static size_t claim_title_space(char **argv)
     return (size_t)(end - argv[0]) - 1;
 }
 
+/* The default for WORKERS and NGINX_WORKERS: the CPUs in the affinity mask, lowered to the
+ * cgroup's CPU quota when there is one (see cpulimit.h). */
 static int cpu_count(void)
 {
     cpu_set_t set;
@@ -101,98 +96,68 @@ static double wall_seconds(void)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* Reads the whole template into a new buffer. Returns NULL with a log line on failure. */
-static char *read_template(const hello_app *app)
-{
-    FILE *f = fopen(app->cfg.nginx_template, "r");
-    char *buf = malloc(TEMPLATE_MAX);
-    size_t n = 0;
+/* ---------------------------------------------------------------- parse, configure, run */
 
-    if (f == NULL || buf == NULL) goto fail;
-    n = fread(buf, 1, TEMPLATE_MAX - 1, f);
-    if (ferror(f) || !feof(f)) goto fail;
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-fail:
-    hello_log(&app->log, HELLO_LOG_ERROR, "cannot read the nginx template (NGINX_TEMPLATE)", "path",
-              app->cfg.nginx_template);
-    if (f != NULL) fclose(f);
-    free(buf);
-    return NULL;
+typedef enum { RUN, HEALTHCHECK, SHOW_VERSION, SHOW_HELP, BAD_USAGE } command;
+
+static command parse(int argc, char **argv)
+{
+    if (argc == 1) return RUN;
+    if (strcmp(argv[1], "--version") == 0) return SHOW_VERSION;
+    if (strcmp(argv[1], "--help") == 0) return SHOW_HELP;
+    if (argc == 2 && strcmp(argv[1], "--healthcheck") == 0) return HEALTHCHECK;
+    return BAD_USAGE;
 }
 
-/* Started as root (a bare `docker run --user 0`, a CI shell): run everything as nobody, so nginx
- * never switches users and every process can reach the sockets. nginx's stdout is a pipe the
- * master makes after this (relay.h), so a terminal or a root-owned file as stdout works too. */
-static int drop_root(const hello_app *app)
+/* Fills app from the build and the environment. Returns 0, or -1 with a log line. */
+static int configure(hello_app *app, char **argv)
 {
-    if (geteuid() != 0) return 0;
-    if (setgroups(0, NULL) < 0 || setgid(UNPRIVILEGED_ID) < 0 || setuid(UNPRIVILEGED_ID) < 0) {
-        hello_log(&app->log, HELLO_LOG_ERROR, "started as root and cannot drop privileges", "error", strerror(errno));
+    char err[256];
+
+    app->log = (hello_logger){.level = HELLO_LOG_INFO, .fd = 2, .component = "master"};
+    app->build = (hello_build_info){.version = HELLO_VERSION, .commit = HELLO_COMMIT, .arch = HELLO_ARCH};
+    app->title = argv[0];
+    app->title_size = strlen(argv[0]);
+    if (hello_config_load(&app->cfg, env, cpu_count(), err, sizeof err) < 0) {
+        hello_log(&app->log, HELLO_LOG_ERROR, "invalid configuration", "error", err);
         return -1;
     }
-    hello_log(&app->log, HELLO_LOG_WARN, "started as root: running as uid 65534 (nobody)", NULL, NULL);
+    app->log.level = app->cfg.log_level;
     return 0;
 }
 
-static void raise_fd_limit(void)
+/* The stack: start-up as started (runtime.h), the shared metrics, then the master until it stops.
+ * Returns the process exit status (master.h). */
+static int run(hello_app *app, char **argv)
 {
-    struct rlimit rl;
+    char *tpl;
+    int status = 2;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    app->title_size = claim_title_space(argv);
+    tpl = hello_runtime_prepare(app);
+    if (tpl == NULL) return 2;
+    app->metrics = hello_metrics_create(app->cfg.workers, wall_seconds());
+    if (app->metrics == NULL) {
+        hello_log(&app->log, HELLO_LOG_ERROR, "cannot allocate shared memory", "error", strerror(errno));
+        goto done;
     }
+    status = hello_master_run(app, tpl);
+    hello_metrics_destroy(app->metrics);
+done:
+    free(tpl);
+    return status;
 }
 
 int main(int argc, char **argv)
 {
     static hello_app app;
-    char err[256];
-    char *tpl;
-    int status;
 
-    app.log = (hello_logger){.level = HELLO_LOG_INFO, .fd = 2, .component = "master"};
-    app.build = (hello_build_info){.version = HELLO_VERSION, .commit = HELLO_COMMIT, .arch = HELLO_ARCH};
-    app.title = argv[0];
-    app.title_size = strlen(argv[0]);
-
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("hello %s (%s)\n", HELLO_VERSION, HELLO_COMMIT);
-        return 0;
+    switch (parse(argc, argv)) {
+    case SHOW_VERSION: printf("hello %s (%s)\n", HELLO_VERSION, HELLO_COMMIT); return 0;
+    case SHOW_HELP: fputs(usage, stdout); return 0;
+    case BAD_USAGE: fputs(usage, stderr); return 2;
+    case HEALTHCHECK: return configure(&app, argv) < 0 ? 2 : hello_healthcheck(&app.cfg);
+    case RUN: break;
     }
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--healthcheck") != 0)) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    if (hello_config_load(&app.cfg, env, cpu_count(), err, sizeof err) < 0) {
-        hello_log(&app.log, HELLO_LOG_ERROR, "invalid configuration", "error", err);
-        return 2;
-    }
-    if (argc == 2) return hello_healthcheck(&app.cfg);
-
-    app.log.level = app.cfg.log_level;
-    app.title_size = claim_title_space(argv);
-    raise_fd_limit();
-    tpl = read_template(&app);
-    if (tpl == NULL) return 2;
-    if (drop_root(&app) < 0) {
-        free(tpl);
-        return 2;
-    }
-    app.metrics = hello_metrics_create(app.cfg.workers, wall_seconds());
-    if (app.metrics == NULL) {
-        hello_log(&app.log, HELLO_LOG_ERROR, "cannot allocate shared memory", "error", strerror(errno));
-        free(tpl);
-        return 2;
-    }
-    status = hello_master_run(&app, tpl);
-    free(tpl);
-    hello_metrics_destroy(app.metrics);
-    return status;
+    return configure(&app, argv) < 0 ? 2 : run(&app, argv);
 }

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,18 +9,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "relay.h"
-#include "template.h"
+#include "runtime.h"
 #include "worker.h"
 
-#define NGINX_CONF_MAX (64 * 1024)
 #define RESTART_BACKOFF_MIN_MS 100
 #define RESTART_BACKOFF_MAX_MS 5000
 #define STABLE_AFTER_MS 10000 /* a worker that lived this long restarts without delay */
@@ -68,151 +63,6 @@ static void log_child(const hello_app *app, hello_log_level level, const char *m
     if (WIFEXITED(wstatus)) hello_log_int(&f, "exit_code", WEXITSTATUS(wstatus));
     else if (WIFSIGNALED(wstatus)) hello_log_str(&f, "signal", strsignal(WTERMSIG(wstatus)));
     hello_log_emit(&app->log, level, msg, &f);
-}
-
-/* ---------------------------------------------------------------- start-up */
-
-static int make_run_dir(hello_app *app)
-{
-    snprintf(app->run_dir, sizeof app->run_dir, "%s/hello.XXXXXX", app->cfg.runtime_dir);
-    if (mkdtemp(app->run_dir) == NULL) {
-        hello_log_fields f;
-
-        hello_log_fields_init(&f);
-        hello_log_str(&f, "RUNTIME_DIR", app->cfg.runtime_dir);
-        hello_log_str(&f, "error", strerror(errno));
-        hello_log_emit(&app->log, HELLO_LOG_ERROR,
-                       "RUNTIME_DIR is not writable: mount a writable volume there (a tmpfs or emptyDir)", &f);
-        app->run_dir[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void remove_run_dir(hello_app *app)
-{
-    if (app->run_dir[0] != '\0') nftw(app->run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void socket_path(const hello_app *app, int index, char *out, size_t size)
-{
-    snprintf(out, size, "%s/worker-%d.sock", app->run_dir, index);
-}
-
-/* Creates worker index's listening socket. The master owns it: a restarted worker accepts
- * on the same path. Returns 0, or -1 with a log line. */
-static int open_socket(hello_app *app, int index)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-    socket_path(app, index, addr.sun_path, sizeof addr.sun_path);
-    unlink(addr.sun_path);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, SOMAXCONN) < 0) {
-        hello_log(&app->log, HELLO_LOG_ERROR, "cannot listen on worker socket", "error", strerror(errno));
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    app->listen_fds[index] = fd;
-    return 0;
-}
-
-/* Closes a dead worker's socket, so nginx's connects fail at once and go to the next worker
- * instead of waiting in a backlog nobody accepts from. */
-static void close_socket(hello_app *app, int index)
-{
-    if (app->listen_fds[index] >= 0) close(app->listen_fds[index]);
-    app->listen_fds[index] = -1;
-}
-
-static int open_sockets(hello_app *app)
-{
-    for (int i = 0; i < app->cfg.workers; i++)
-        if (open_socket(app, i) < 0) return -1;
-    return 0;
-}
-
-/* The ${REAL_IP} block of the template: a set_real_ip_from line per TRUSTED_PROXY_CIDRS entry and
- * the header to read, or only a comment when the list is empty (the log shows the peer). The
- * entries are canonical CIDR text (config.c), so nothing else can reach nginx.conf. */
-static void realip_directives(const hello_config *cfg, char *out, size_t out_size)
-{
-    size_t used = 0;
-
-    if (cfg->trusted_proxy_count == 0) {
-        snprintf(out, out_size, "# TRUSTED_PROXY_CIDRS is empty: $remote_addr is the connected peer.");
-        return;
-    }
-    for (int i = 0; i < cfg->trusted_proxy_count; i++)
-        used += (size_t)snprintf(out + used, out_size - used, "set_real_ip_from %s;\n    ", cfg->trusted_proxies[i]);
-    snprintf(out + used, out_size - used, "real_ip_header X-Forwarded-For;\n    real_ip_recursive on;");
-}
-
-static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, size_t conf_path_size)
-{
-    /* Room for every set_real_ip_from line and the two fixed directives. */
-    char realip[HELLO_TRUSTED_PROXIES_MAX * (HELLO_CIDR_MAX + 24) + 96];
-    char port[16], metrics_port[16], nginx_workers[16], err[256], sock[128];
-    char *upstream = NULL, *conf = NULL;
-    size_t upstream_size = (size_t)app->cfg.workers * 2 * 160 + 1, used = 0;
-    int fd = -1, rc = -1;
-    long n;
-
-    upstream = malloc(upstream_size);
-    conf = malloc(NGINX_CONF_MAX);
-    if (upstream == NULL || conf == NULL) goto fail;
-    upstream[0] = '\0';
-    /* nginx, ngx_http_upstream_module, server: "max_fails=number sets the number of unsuccessful
-     * attempts to communicate with the server that should happen in the duration set by the
-     * fail_timeout parameter to consider the server unavailable for a duration also set by the
-     * fail_timeout parameter" (what counts: fastcgi_next_upstream in the template). One error or
-     * timeout (a dead or hung worker) takes a worker out for 2 s, as long as fastcgi_read_timeout.
-     * A worker killed twice in a row, or all of them at once, would leave no live server for those
-     * 2 s ("no live upstreams", 502) although the master restarts them in 100 ms; "backup: marks
-     * the server as a backup server. It will be passed requests when the primary servers are
-     * unavailable." So every socket is listed a second time as a backup that is never taken out. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < app->cfg.workers; i++) {
-            socket_path(app, i, sock, sizeof sock);
-            used += (size_t)snprintf(upstream + used, upstream_size - used, "%sserver unix:%s %s;\n",
-                                     used == 0 ? "" : "        ", sock,
-                                     pass == 0 ? "max_fails=1 fail_timeout=2s" : "backup max_fails=0");
-        }
-    }
-    snprintf(port, sizeof port, "%d", app->cfg.port);
-    snprintf(metrics_port, sizeof metrics_port, "%d", app->cfg.metrics_port);
-    snprintf(nginx_workers, sizeof nginx_workers, "%d", app->cfg.nginx_workers);
-    realip_directives(&app->cfg, realip, sizeof realip);
-    hello_template_var vars[] = {
-        {"LISTEN_ADDRESS", app->cfg.listen_address}, {"PORT", port}, {"METRICS_PORT", metrics_port},
-        {"NGINX_WORKERS", nginx_workers}, {"RUNTIME_DIR", app->run_dir}, {"UPSTREAM_SERVERS", upstream},
-        {"LOG_HEALTH_CHECKS", app->cfg.log_health_checks ? "1" : "0"}, {"REAL_IP", realip},
-    };
-    n = hello_template_render(tpl, vars, sizeof vars / sizeof vars[0], conf, NGINX_CONF_MAX, err, sizeof err);
-    if (n < 0) {
-        hello_log(&app->log, HELLO_LOG_ERROR, "cannot render the nginx configuration", "error", err);
-        goto fail;
-    }
-    snprintf(conf_path, conf_path_size, "%s/nginx.conf", app->run_dir);
-    fd = open(conf_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, conf, (size_t)n) != n) {
-        hello_log(&app->log, HELLO_LOG_ERROR, "cannot write the nginx configuration", "error", strerror(errno));
-        goto fail;
-    }
-    rc = 0;
-fail:
-    if (fd >= 0) close(fd);
-    free(upstream);
-    free(conf);
-    return rc;
 }
 
 /* ---------------------------------------------------------------- children */
@@ -403,7 +253,7 @@ static void on_child_exit(master *m, pid_t pid, int wstatus)
     i = worker_index(m, pid);
     if (i < 0) return; /* an orphan re-parented to PID 1: reaped, nothing else to do */
     m->workers[i].pid = 0;
-    close_socket(app, i);
+    hello_runtime_close_socket(app, i);
     if (m->phase != RUNNING) {
         log_child(app, HELLO_LOG_DEBUG, "worker stopped", "worker", i, pid, wstatus);
         return;
@@ -459,7 +309,7 @@ static void on_timers(master *m)
 
             if (w->pid != 0 || w->restart_at_ms == 0 || now < w->restart_at_ms) continue;
             atomic_store_explicit(&m->app->metrics->slots[i].in_flight, 0, memory_order_relaxed);
-            if (open_socket(m->app, i) == 0 && start_worker(m, i) == 0) {
+            if (hello_runtime_open_socket(m->app, i) == 0 && start_worker(m, i) == 0) {
                 atomic_fetch_add(&m->app->metrics->worker_restarts, 1);
                 log_child(m->app, HELLO_LOG_INFO, "worker restarted", "worker", i, w->pid, 0);
             } else {
@@ -512,7 +362,6 @@ int hello_master_run(hello_app *app, const char *tpl)
     m.signal_fd = -1;
     m.relay_write_fd = -1;
     m.exit_status = 0;
-    for (int i = 0; i < HELLO_MAX_WORKERS; i++) app->listen_fds[i] = -1;
 
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -526,9 +375,7 @@ int hello_master_run(hello_app *app, const char *tpl)
         hello_log(&app->log, HELLO_LOG_ERROR, "cannot set up signal handling", "error", strerror(errno));
         return 2;
     }
-    if (make_run_dir(app) < 0) goto fail;
-    if (open_sockets(app) < 0) goto fail;
-    if (write_nginx_conf(app, tpl, conf_path, sizeof conf_path) < 0) goto fail;
+    if (hello_runtime_open(app, tpl, conf_path, sizeof conf_path) < 0) goto fail;
 
     hello_log_fields_init(&f);
     hello_log_str(&f, "version", app->build.version);
@@ -560,9 +407,7 @@ fail_children:
 fail:
     m.exit_status = 2;
 done:
-    for (int i = 0; i < HELLO_MAX_WORKERS; i++)
-        if (app->listen_fds[i] >= 0) close(app->listen_fds[i]);
-    remove_run_dir(app);
+    hello_runtime_close(app);
     close(m.signal_fd);
     if (m.relay_write_fd >= 0) close(m.relay_write_fd);
     if (m.relay != NULL && m.relay->in_fd >= 0) close(m.relay->in_fd);
