@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
-
 /* Characters a value may hold to be written into nginx.conf as it is. */
 #define NGINX_SAFE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-"
 

@@ -9,6 +9,7 @@
 
 /* Configuration, read only from environment variables and validated once at start-up. */
 
+#define HELLO_MAX_WORKERS 64 /* WORKERS and NGINX_WORKERS, at most */
 #define HELLO_RUNTIME_DIR_MAX 64 /* leaves room for "/hello.XXXXXX/worker-NN.sock" in sun_path */
 #define HELLO_TRUSTED_PROXIES_MAX 32              /* CIDRs in TRUSTED_PROXY_CIDRS */
 #define HELLO_CIDR_MAX (INET6_ADDRSTRLEN + 4)     /* "address/128" and its NUL */

@@ -5,12 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "handler.h"
 
 /* Request metrics shared by all workers: one slot per worker in shared memory, each written by
  * its worker alone (no locks), summed when rendered in the Prometheus text format. */
-
-#define HELLO_MAX_WORKERS 64
 
 typedef enum {
     HELLO_STATUS_200 = 0,
