@@ -119,6 +119,7 @@ module "eks" {
   node_min_size       = var.eks_node_min_size
   node_max_size       = var.eks_node_max_size
   node_desired_size   = var.eks_node_desired_size
+  addon_versions               = var.eks_addon_versions
   node_disk_size      = var.eks_node_disk_size
 
   alb_security_group_id = module.edge[0].security_group_id

@@ -500,6 +500,22 @@ variable "eks_node_desired_size" {
   validation {
     condition     = var.eks_node_desired_size >= var.eks_node_min_size && var.eks_node_desired_size <= var.eks_node_max_size
     error_message = "eks_node_desired_size must be between eks_node_min_size and eks_node_max_size."
+variable "eks_addon_versions" {
+  description = "EKS add-on versions to pin, by add-on name (vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server), for example { coredns = \"v1.12.1-eksbuild.2\" }. Add-ons not named run the most recent version EKS offers for eks_kubernetes_version, so a new add-on build shows up as an update in the next plan; pin to hold one back."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.eks_addon_versions) : contains(["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"], name)])
+    error_message = "eks_addon_versions may only name the installed add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server."
+  }
+
+  validation {
+    condition     = alltrue([for version in values(var.eks_addon_versions) : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+(-eksbuild\\.[0-9]+)?$", version))])
+    error_message = "eks_addon_versions values must be EKS add-on versions such as v1.19.2-eksbuild.1."
+  }
+}
+
   }
 }
 

@@ -37,6 +37,8 @@ What is added, and why it matters for the test:
     target group a modified listener forwards to names the load balancer.
   * Application Auto Scaling: updating a target tracking policy keeps one
     set of alarms (moto left the old set behind).
+  * EKS DescribeAddonVersions from a fixed catalog, and CreateAddon refuses
+    a version that the catalog does not offer for the cluster's version.
   * EKS: the control-plane log group /aws/eks/NAME/cluster is created by
     the cluster when logging is on, and re-created by the service when it
     is deleted while or just after the cluster goes, as EKS does.
@@ -567,6 +569,82 @@ def patch_eks_control_plane_log_group() -> None:
     LogsBackend.delete_log_group = delete_log_group
 
 
+# ------------------------------------------------------ EKS add-on versions
+# DescribeAddonVersions "Describes the versions for an add-on. Information such
+# as the Kubernetes versions that you can use the add-on with, the owner,
+# publisher, and the type of the add-on are returned." (Amazon EKS API
+# Reference, GET /addons/supported-versions?addonName=...&kubernetesVersion=...,
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonVersions.html).
+# CreateAddon, addonVersion: "The version of the add-on. The version must match
+# one of the versions returned by DescribeAddonVersions." (same reference,
+# API_CreateAddon.html). moto has neither the call nor the check.
+# The versions below are a fixed, illustrative catalog (newest first, as the
+# provider expects: with most_recent it takes the first one listed); the
+# second one of each list is EKS's default. kube-proxy follows the Kubernetes
+# minor version, as its real builds do.
+EKS_ADDON_CLUSTER_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
+EKS_ADDON_BUILDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "vpc-cni": ("networking", ("v1.20.4-eksbuild.2", "v1.20.1-eksbuild.3", "v1.19.6-eksbuild.7")),
+    "coredns": ("networking", ("v1.12.4-eksbuild.1", "v1.12.1-eksbuild.2", "v1.11.4-eksbuild.14")),
+    "eks-pod-identity-agent": ("security", ("v1.3.9-eksbuild.3", "v1.3.8-eksbuild.2")),
+    "metrics-server": ("observability", ("v0.8.0-eksbuild.2", "v0.7.2-eksbuild.4")),
+    "aws-ebs-csi-driver": ("storage", ("v1.48.0-eksbuild.2", "v1.47.0-eksbuild.1")),
+}
+
+
+def eks_addon_versions(addon_name: str, kubernetes_version: str) -> list[str]:
+    """Returns the versions EKS offers of addon_name for kubernetes_version, newest first ([] if none)."""
+    if kubernetes_version not in EKS_ADDON_CLUSTER_VERSIONS:
+        return []
+    if addon_name == "kube-proxy":
+        return [f"v{kubernetes_version}.0-eksbuild.3", f"v{kubernetes_version}.0-eksbuild.1"]
+    return list(EKS_ADDON_BUILDS.get(addon_name, ("", ()))[1])
+
+
+def eks_describe_addon_versions(request: Any, full_url: str, headers: dict[str, str]) -> Response:
+    """GET /addons/supported-versions: DescribeAddonVersions, filtered by addonName and kubernetesVersion."""
+    wanted = request.args.get("addonName")
+    versions = [request.args["kubernetesVersion"]] if request.args.get("kubernetesVersion") else list(EKS_ADDON_CLUSTER_VERSIONS)
+    addons = []
+    for name in sorted(set(EKS_ADDON_BUILDS) | {"kube-proxy"}):
+        if wanted and name != wanted:
+            continue
+        entries: dict[str, dict[str, Any]] = {}
+        for kubernetes_version in versions:
+            for index, version in enumerate(eks_addon_versions(name, kubernetes_version)):
+                entry = entries.setdefault(version, {"addonVersion": version, "architecture": ["amd64", "arm64"],
+                                                     "computeTypes": ["ec2"], "compatibilities": [],
+                                                     "requiresConfiguration": False, "requiresIamPermissions": False})
+                entry["compatibilities"].append({"clusterVersion": kubernetes_version, "platformVersions": ["*"],
+                                                 "defaultVersion": index == 1})
+        if entries:
+            kind = "networking" if name == "kube-proxy" else EKS_ADDON_BUILDS[name][0]
+            addons.append({"addonName": name, "type": kind, "addonVersions": list(entries.values()),
+                           "publisher": "eks", "owner": "aws"})
+    return json_response(200, {"addons": addons})
+
+
+def _invalid_parameter(message: str) -> Response:
+    status, headers, body = json_response(400, {"message": message, "__type": "InvalidParameterException"})
+    headers["x-amzn-ErrorType"] = "InvalidParameterException"
+    return status, headers, body
+
+
+def patch_eks_addon_versions() -> None:
+    global _addons
+    unchecked_addons = _addons
+
+    def checked_addons(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -> Response:
+        version = body.get("addonVersion")
+        if method == "POST" and not parts and version and version not in eks_addon_versions(body.get("addonName", ""), cluster.version):
+            return _invalid_parameter(f"Addon version specified is not supported: {version} is not offered "
+                                      f"for {body.get('addonName')} on Kubernetes {cluster.version}")
+        return unchecked_addons(method, cluster, parts, body)
+
+    _addons = checked_addons
+    eks_urls.url_paths["{0}/addons/supported-versions$"] = eks_describe_addon_versions
+
+
 # ------------------------------------------------------------------- server
 
 
@@ -583,6 +661,7 @@ def main() -> int:
     patch_elbv2_listener_target_groups()
     patch_target_tracking_policy_update()
     patch_eks_control_plane_log_group()
+    patch_eks_addon_versions()
 
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
 

@@ -159,15 +159,39 @@ resource "aws_eks_access_policy_association" "admin" {
 }
 
 # ----------------------------------------------------------------- add-ons
-# No addon_version: EKS installs the default version for the cluster's
-# Kubernetes version, and a control-plane upgrade is followed by an add-on
-# update through the console, the CLI or a pinned version here.
+# Each add-on runs the most recent version EKS offers for kubernetes_version,
+# unless addon_versions pins it. Without a version EKS installs its default
+# once and never moves it: after a control-plane upgrade the add-ons would stay
+# on builds for the old Kubernetes version. CreateAddon, addonVersion: "The
+# version of the add-on. The version must match one of the versions returned by
+# DescribeAddonVersions." (Amazon EKS API Reference,
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAddon.html).
+# The data source asks DescribeAddonVersions with the add-on's name and the
+# Kubernetes version and, with most_recent, takes the first version listed
+# (provider 5.100, internal/service/eks/addon_version_data_source.go). A new
+# add-on build therefore shows up as an in-place update in the next plan.
+
+data "aws_eks_addon_version" "this" {
+  for_each = setsubtract(setunion(local.addons_before_nodes, local.addons_after_nodes), keys(var.addon_versions))
+
+  addon_name         = each.value
+  kubernetes_version = var.kubernetes_version
+  most_recent        = true
+}
+
+locals {
+  addon_versions = merge(
+    { for name, version in data.aws_eks_addon_version.this : name => version.version },
+    var.addon_versions,
+  )
+}
 
 resource "aws_eks_addon" "before_nodes" {
   for_each = local.addons_before_nodes
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.value
+  addon_version               = local.addon_versions[each.value]
   configuration_values        = lookup(local.addon_configuration, each.value, null)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
@@ -178,6 +202,7 @@ resource "aws_eks_addon" "after_nodes" {
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.value
+  addon_version               = local.addon_versions[each.value]
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
 

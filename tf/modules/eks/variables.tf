@@ -92,3 +92,20 @@ variable "app_port" {
     error_message = "app_port must be a TCP port number (1-65535)."
   }
 }
+
+variable "addon_versions" {
+  description = "Add-on versions to pin, by add-on name (vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server), for example { coredns = \"v1.12.1-eksbuild.2\" }. An add-on not named here runs the most recent version EKS offers for kubernetes_version (DescribeAddonVersions), so new builds appear as updates in later plans."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.addon_versions) : contains(["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"], name)])
+    error_message = "addon_versions may only name the add-ons this module installs: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server."
+  }
+
+  validation {
+    # EKS add-on versions look like v1.19.2-eksbuild.1 (DescribeAddonVersions, addonVersion).
+    condition     = alltrue([for version in values(var.addon_versions) : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+(-eksbuild\\.[0-9]+)?$", version))])
+    error_message = "addon_versions values must be EKS add-on versions such as v1.19.2-eksbuild.1."
+  }
+}

@@ -163,3 +163,10 @@ mock_resource "aws_eks_node_group" {
     }]
   }
 }
+
+# The provider validates addon_version as a semantic version.
+mock_data "aws_eks_addon_version" {
+  defaults = {
+    version = "v1.0.0-eksbuild.1"
+  }
+}
