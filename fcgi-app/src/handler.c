@@ -101,6 +101,13 @@ void hello_handle(const hello_request *req, hello_response *res)
     }
 }
 
+void hello_response_fail(hello_response *res, hello_failure why)
+{
+    res->wants_metrics = 0;
+    res->allow = NULL;
+    set_text(res, 500, why == HELLO_FAIL_METRICS_TOO_LARGE ? "metrics exceed the buffer" : "response error");
+}
+
 static const char *reason_phrase(int status)
 {
     switch (status) {

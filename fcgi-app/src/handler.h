@@ -41,8 +41,18 @@ typedef struct {
 #define HELLO_CONTENT_TYPE "text/plain; charset=utf-8"
 #define HELLO_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* What went wrong after hello_handle, when the caller could not send the answer it built. */
+typedef enum {
+    HELLO_FAIL_METRICS_TOO_LARGE,  /* the metrics exposition exceeds the caller's buffer */
+    HELLO_FAIL_RESPONSE_TOO_LARGE, /* hello_response_format found its output buffer too small */
+} hello_failure;
+
 /* Fills res for req. Never fails: every input maps to some HTTP response. */
 void hello_handle(const hello_request *req, hello_response *res);
+
+/* Turns res into a 500 with a one-line body naming why (no metrics body any more). The route,
+ * HEAD and the request id stay, so it is counted, logged and sent like any other answer. */
+void hello_response_fail(hello_response *res, hello_failure why);
 
 /* The request path from the FastCGI parameters: nginx's DOCUMENT_URI when it is given, else
  * SCRIPT_NAME followed by PATH_INFO, the CGI way (RFC 3875) that lighttpd and h2o follow. Returns

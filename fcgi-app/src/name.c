@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+/* A macro's value as a string literal, so a message follows the constant it states. */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -169,7 +173,7 @@ const char *hello_name_status_reason(hello_name_status status)
     case HELLO_NAME_BAD_PERCENT: return "name has malformed percent-encoding";
     case HELLO_NAME_BAD_UTF8: return "name is not valid UTF-8";
     case HELLO_NAME_CONTROL: return "name contains control characters";
-    case HELLO_NAME_TOO_LONG: return "name is longer than 64 characters";
+    case HELLO_NAME_TOO_LONG: return "name is longer than " STRINGIFY(HELLO_NAME_MAX_CHARS) " characters";
     case HELLO_NAME_REPEATED: return "name is given more than once";
     case HELLO_NAME_OK:
     case HELLO_NAME_ABSENT: break;

@@ -5,7 +5,7 @@
 
 /* The greeting's name: taken from the query string, percent-decoded, validated. */
 
-#define HELLO_NAME_MAX_CHARS 64                       /* Unicode code points */
+#define HELLO_NAME_MAX_CHARS 64                       /* Unicode code points; a plain number: a message states it */
 #define HELLO_NAME_MAX_BYTES (HELLO_NAME_MAX_CHARS * 4) /* UTF-8 worst case */
 #define HELLO_NAME_DEFAULT "John"
 

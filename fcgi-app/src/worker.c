@@ -231,19 +231,15 @@ static int serve_one(worker *w, conn *c)
             body = w->metrics_buf;
             body_len = (size_t)m;
         } else {
-            res.wants_metrics = 0;
-            res.status = 500;
-            res.body_len = (size_t)snprintf(res.body, sizeof res.body, "metrics exceed the buffer\n");
+            hello_response_fail(&res, HELLO_FAIL_METRICS_TOO_LARGE);
         }
     }
     n = hello_response_format(&res, body, body_len, w->out_buf, OUT_BUF_SIZE);
     if (n < 0) { /* cannot happen with the buffer sizes above; answer rather than crash */
-        static const char fallback[] = "Status: 500 Internal Server Error\r\nContent-Type: text/plain; "
-                                       "charset=utf-8\r\nContent-Length: 15\r\n\r\nresponse error\n";
-        FCGX_PutStr(fallback, (int)sizeof fallback - 1, c->req.out);
-    } else {
-        FCGX_PutStr(w->out_buf, (int)n, c->req.out);
+        hello_response_fail(&res, HELLO_FAIL_RESPONSE_TOO_LARGE);
+        n = hello_response_format(&res, NULL, 0, w->out_buf, OUT_BUF_SIZE);
     }
+    if (n >= 0) FCGX_PutStr(w->out_buf, (int)n, c->req.out);
 
     /* Consume FCGI_STDIN to its end so the next request on this connection starts clean. */
     int drained = 0, k;

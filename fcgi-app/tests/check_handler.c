@@ -1,5 +1,6 @@
 /* Unit tests: routing, the HTTP contract of the pure handler, and response formatting. */
 #include "check_main.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,71 @@ START_TEST(bad_names_400_one_line)
 }
 END_TEST
 
+/* One character over HELLO_NAME_MAX_CHARS gets a 400 whose body states the constant; exactly
+ * HELLO_NAME_MAX_CHARS is a greeting. */
+START_TEST(too_long_name_body_states_the_limit)
+{
+    char query[8 + HELLO_NAME_MAX_CHARS + 1], expected[64];
+
+    memcpy(query, "name=", 5);
+    memset(query + 5, 'a', HELLO_NAME_MAX_CHARS + 1);
+    query[5 + HELLO_NAME_MAX_CHARS + 1] = '\0';
+    ck_assert_int_eq(handle("GET", "/", query)->status, 400);
+    snprintf(expected, sizeof expected, "name is longer than %d characters\n", HELLO_NAME_MAX_CHARS);
+    assert_body(expected);
+    query[5 + HELLO_NAME_MAX_CHARS] = '\0';
+    ck_assert_int_eq(handle("GET", "/", query)->status, 200);
+}
+END_TEST
+
+/* Formats res into out as a string; returns its length. */
+static long format_res(char *out, size_t out_size)
+{
+    long n = hello_response_format(&res, NULL, 0, out, out_size - 1);
+
+    ck_assert_int_gt(n, 0);
+    out[n] = '\0';
+    return n;
+}
+
+/* Asserts that out (n bytes) is a plain-text 500 whose Content-Length counts body, ending in it. */
+static void assert_500(const char *out, long n, const char *body)
+{
+    char length[48];
+
+    snprintf(length, sizeof length, "\r\nContent-Length: %zu\r\n", strlen(body));
+    ck_assert_ptr_nonnull(strstr(out, "Status: 500 Internal Server Error\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\nContent-Type: " HELLO_CONTENT_TYPE "\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, length));
+    ck_assert_str_eq(out + n - (long)strlen(body), body);
+}
+
+/* The worker's 500s come from here, with a Content-Length counted from their body. */
+START_TEST(failures_are_plain_text_500s)
+{
+    hello_request req = {.method = "GET", .path = "/metrics", .internal = 1};
+    char out[512];
+    long n;
+
+    hello_handle(&req, &res);
+    res.request_id = "req-0123456789abcdef";
+    hello_response_fail(&res, HELLO_FAIL_METRICS_TOO_LARGE);
+    ck_assert(!res.wants_metrics);
+    ck_assert_int_eq(res.route, HELLO_ROUTE_METRICS);
+    n = format_res(out, sizeof out);
+    assert_500(out, n, "metrics exceed the buffer\n");
+    ck_assert_ptr_nonnull(strstr(out, "\r\nX-Request-ID: req-0123456789abcdef\r\n"));
+
+    handle("GET", "/", "name=Ada");
+    hello_response_fail(&res, HELLO_FAIL_RESPONSE_TOO_LARGE);
+    n = format_res(out, sizeof out);
+    assert_500(out, n, "response error\n");
+    res.head = 1; /* HEAD: the same head, no body */
+    n = format_res(out, sizeof out);
+    ck_assert_str_eq(out + n - 4, "\r\n\r\n");
+}
+END_TEST
+
 static Suite *handler_suite(void)
 {
     Suite *s = suite_create("handler");
@@ -212,6 +278,8 @@ static Suite *handler_suite(void)
     tcase_add_test(bad, other_methods_405);
     tcase_add_test(bad, bad_names_400_one_line);
     tcase_add_test(bad, format_drops_an_insane_request_id);
+    tcase_add_test(bad, too_long_name_body_states_the_limit);
+    tcase_add_test(bad, failures_are_plain_text_500s);
     suite_add_tcase(s, core);
     suite_add_tcase(s, bad);
     return s;

@@ -1,5 +1,6 @@
 /* Unit tests: query parsing, percent-decoding and validation of the greeting's name. */
 #include "check_main.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,14 +59,14 @@ START_TEST(absent_or_empty_means_default)
 }
 END_TEST
 
-START_TEST(exactly_64_characters)
+START_TEST(exactly_the_maximum_characters)
 {
-    char q[1024], out[HELLO_NAME_MAX_BYTES + 1];
+    char q[8 + HELLO_NAME_MAX_CHARS * 9], out[HELLO_NAME_MAX_BYTES + 1];
 
     strcpy(q, "name=");
-    for (int i = 0; i < 64; i++) strcat(q, "%E2%82%AC"); /* euro sign: 3 bytes each */
+    for (int i = 0; i < HELLO_NAME_MAX_CHARS; i++) strcat(q, "%E2%82%AC"); /* euro sign: 3 bytes each */
     ck_assert_int_eq(from_query(q, out), HELLO_NAME_OK);
-    ck_assert_uint_eq(strlen(out), 64 * 3);
+    ck_assert_uint_eq(strlen(out), HELLO_NAME_MAX_CHARS * 3);
 }
 END_TEST
 
@@ -175,6 +176,16 @@ START_TEST(reasons_are_one_line)
 }
 END_TEST
 
+/* The limit and the message that states it are one: changing HELLO_NAME_MAX_CHARS changes both. */
+START_TEST(too_long_reason_states_the_limit)
+{
+    char expected[64];
+
+    snprintf(expected, sizeof expected, "name is longer than %d characters", HELLO_NAME_MAX_CHARS);
+    ck_assert_str_eq(hello_name_status_reason(HELLO_NAME_TOO_LONG), expected);
+}
+END_TEST
+
 static Suite *name_suite(void)
 {
     Suite *s = suite_create("name");
@@ -188,8 +199,9 @@ static Suite *name_suite(void)
     tcase_add_test(core, absent_or_empty_means_default);
     tcase_add_test(core, encoded_keys);
     tcase_add_test(core, only_spaces_means_default);
-    tcase_add_test(limits, exactly_64_characters);
+    tcase_add_test(limits, exactly_the_maximum_characters);
     tcase_add_test(limits, too_long);
+    tcase_add_test(limits, too_long_reason_states_the_limit);
     tcase_add_test(bad, malformed_percent);
     tcase_add_test(bad, invalid_utf8);
     tcase_add_test(bad, control_characters);
