@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     hello_app *app;
     int signal_fd;
+    sigset_t stop_signals;   /* hello_worker_stop_signals: drain here, stop in a worker */
     hello_relay *relay;      /* nginx's stdout on its way to ours */
     int relay_write_fd;      /* the pipe's write end, until nginx has it */
     pid_t nginx_pid;
@@ -92,18 +93,12 @@ static int start_worker(master *m, int index)
         return -1;
     }
     if (pid == 0) {
-        sigset_t keep;
-
         close(m->signal_fd);
         if (m->relay != NULL && m->relay->in_fd >= 0) close(m->relay->in_fd);
         for (int i = 0; i < app->cfg.workers; i++)
             if (i != index && app->listen_fds[i] >= 0) close(app->listen_fds[i]);
-        /* Keep SIGTERM/SIGINT/SIGQUIT blocked: the worker reads them from its signalfd. */
-        sigemptyset(&keep);
-        sigaddset(&keep, SIGTERM);
-        sigaddset(&keep, SIGINT);
-        sigaddset(&keep, SIGQUIT);
-        child_setup(&keep);
+        /* Keep the stop signals blocked: the worker reads them from its signalfd. */
+        child_setup(&m->stop_signals);
         signal(SIGPIPE, SIG_IGN);
         signal(SIGHUP, SIG_IGN);
         _exit(hello_worker_run(app, index));
@@ -202,12 +197,18 @@ static void stop_workers(master *m)
     signal_workers(m, SIGTERM);
 }
 
+/* From now on /readyz fails, and everything must be gone within GRACE_SECONDS. */
+static void start_grace_period(master *m)
+{
+    atomic_store(&m->app->metrics->draining, 1);
+    m->deadline_ms = now_ms() + m->app->cfg.grace_seconds * 1000LL;
+}
+
 static void begin_drain(master *m, const char *why)
 {
     hello_app *app = m->app;
 
-    atomic_store(&app->metrics->draining, 1);
-    m->deadline_ms = now_ms() + app->cfg.grace_seconds * 1000LL;
+    start_grace_period(m);
     hello_log(&app->log, HELLO_LOG_INFO, "shutdown begun: readiness now fails, draining", "reason", why);
     if (app->cfg.shutdown_delay_seconds > 0) {
         m->phase = DELAYING;
@@ -241,9 +242,8 @@ static void on_child_exit(master *m, pid_t pid, int wstatus)
         kill(-pid, SIGKILL);
         if (m->phase == RUNNING || m->phase == DELAYING) {
             log_child(app, HELLO_LOG_ERROR, "nginx exited unexpectedly: stopping", "nginx", -1, pid, wstatus);
-            atomic_store(&app->metrics->draining, 1);
+            start_grace_period(m);
             m->exit_status = 1;
-            m->deadline_ms = now_ms() + app->cfg.grace_seconds * 1000LL;
         } else {
             log_child(app, HELLO_LOG_INFO, "nginx stopped", "nginx", -1, pid, wstatus);
         }
@@ -363,11 +363,9 @@ int hello_master_run(hello_app *app, const char *tpl)
     m.relay_write_fd = -1;
     m.exit_status = 0;
 
-    sigemptyset(&set);
+    hello_worker_stop_signals(&m.stop_signals);
+    set = m.stop_signals;
     sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGQUIT);
     sigaddset(&set, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||

@@ -378,10 +378,7 @@ static int worker_init(worker *w, hello_app *app, int index)
     w->index = index;
     w->listen_fd = app->listen_fds[index];
     w->epoll_fd = w->signal_fd = -1;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGQUIT);
+    hello_worker_stop_signals(&set);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) goto fail;
     w->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
     w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -416,6 +413,14 @@ static void worker_cleanup(worker *w)
     free(w->metrics_buf);
     free(w->out_buf);
     free(w->peek_buf);
+}
+
+void hello_worker_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGQUIT);
 }
 
 int hello_worker_run(hello_app *app, int index)
