@@ -90,39 +90,42 @@ static int append_raw(hello_log_fields *f, const char *s)
     return 0;
 }
 
-/* Drops everything appended since saved: a field is written whole or not at all. */
-static void drop_since(hello_log_fields *f, size_t saved)
+/* Appends ,"key":value whole, or nothing when it does not fit. A string value (quote = 1) is
+ * escaped and quoted, and a long one is cut at a character boundary and marked, leaving room for
+ * later fields; otherwise value is JSON text already (a number). */
+static void append_field(hello_log_fields *f, const char *key, const char *value, int quote)
 {
+    size_t saved = f->len, limit;
+    int cut;
+
+    if (append_raw(f, ",\"") < 0 || hello_json_escape(f->buf, sizeof f->buf, &f->len, key) < 0 ||
+        append_raw(f, quote ? "\":\"" : "\":") < 0)
+        goto rollback;
+    if (!quote) {
+        if (append_raw(f, value) < 0) goto rollback;
+        return;
+    }
+    limit = f->len + HELLO_LOG_VALUE_MAX + 1;
+    if (limit > sizeof f->buf) limit = sizeof f->buf;
+    cut = hello_json_escape(f->buf, limit, &f->len, value != NULL ? value : "") < 0;
+    if ((cut && append_raw(f, "...") < 0) || append_raw(f, "\"") < 0) goto rollback;
+    return;
+rollback:
     f->len = saved;
     f->buf[saved] = '\0';
 }
 
 void hello_log_str(hello_log_fields *f, const char *key, const char *value)
 {
-    size_t saved = f->len, limit;
-    int cut;
-
-    if (append_raw(f, ",\"") < 0 || hello_json_escape(f->buf, sizeof f->buf, &f->len, key) < 0 ||
-        append_raw(f, "\":\"") < 0) {
-        drop_since(f, saved);
-        return;
-    }
-    /* A long value is cut at a character boundary and marked, leaving room for later fields. */
-    limit = f->len + HELLO_LOG_VALUE_MAX + 1;
-    if (limit > sizeof f->buf) limit = sizeof f->buf;
-    cut = hello_json_escape(f->buf, limit, &f->len, value != NULL ? value : "") < 0;
-    if ((cut && append_raw(f, "...") < 0) || append_raw(f, "\"") < 0) drop_since(f, saved);
+    append_field(f, key, value, 1);
 }
 
 void hello_log_int(hello_log_fields *f, const char *key, long long value)
 {
-    char num[32];
-    size_t saved = f->len;
+    char num[24];
 
-    snprintf(num, sizeof num, "\":%lld", value);
-    if (append_raw(f, ",\"") < 0 || hello_json_escape(f->buf, sizeof f->buf, &f->len, key) < 0 ||
-        append_raw(f, num) < 0)
-        drop_since(f, saved);
+    snprintf(num, sizeof num, "%lld", value);
+    append_field(f, key, num, 0);
 }
 
 void hello_log_emit(const hello_logger *lg, hello_log_level level, const char *msg, const hello_log_fields *f)
