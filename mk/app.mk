@@ -1,4 +1,4 @@
-##@ Responder (fcgi-app/, nginx/)
+##@ Use
 
 # lighttpd and h2o: make test-integration runs the contract through them as well.
 APT_PACKAGES += lighttpd h2o
@@ -58,6 +58,7 @@ test-integration: build ## HTTP contract tests against real nginx + responder on
 	python3 tests/integration/contract.py --binary $(BUILD_DIR)/hello
 	python3 tests/integration/cgroup_workers.py --binary $(BUILD_DIR)/hello
 	python3 tests/integration/other_servers.py --binary $(BUILD_DIR)/hello
+	python3 fcgi-app/tests/usage_matches_readme.py --binary $(BUILD_DIR)/hello --readme README.md
 
 .PHONY: test-fault
 test-fault: build ## Fault tests: worker kill -9 under load, SIGTERM drain, nginx death, hostile FastCGI peers
@@ -87,7 +88,7 @@ endef
 
 .PHONY: fuzz
 fuzz: ## libFuzzer over the request handler, then the FastCGI pre-parser (FUZZ_SECONDS ?= 600 each; needs clang and its fuzzer runtime)
-	@command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	@$(call require_tool,clang,apt-get install clang libclang-rt-14-dev)
 	@mkdir -p $(BUILD_DIR)
 	$(call fuzz_target,handler,fcgi-app/fuzz/seeds)
 	$(call fuzz_target,fcgiscan,fcgi-app/fuzz/seeds-fcgiscan)
