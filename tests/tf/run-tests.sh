@@ -24,8 +24,6 @@ ADMIN_ROLE_ARN="arn:aws:iam::123456789012:role/platform-admin"
 EMULATOR_VARS=(-var github_oidc_enabled=true -var github_repository=example/hello-cluster -var github_environment=production
   -var "eks_admin_principal_arns=[\"$ADMIN_ROLE_ARN\"]" -var alb_deletion_protection=false)
 
-passed=0
-failed=0
 timings=()
 scratch=""
 emulator_pid=""
@@ -33,20 +31,10 @@ unit_pid=""
 
 # ------------------------------------------------------------------ helpers
 
-pass() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; }
-
-# check DESCRIPTION COMMAND...: runs COMMAND quietly; pass if it succeeds.
-check() {
-  local description="$1"
-  shift
-  if "$@" >"$scratch/check.out" 2>&1; then
-    pass "$description"
-  else
-    fail "$description"
-    sed 's/^/        /' "$scratch/check.out" | tail -n 60
-  fi
-}
+# pass, fail, check_quiet (each check's output shown only when it fails), summary
+# shellcheck source=tests/lib/checks.sh
+. "$ROOT/tests/lib/checks.sh"
+CHECK_TAIL=60
 
 now() { date +%s.%N; }
 
@@ -188,149 +176,178 @@ ecs_runs_the_pushed_image() {
     "$scratch/ecs-service.json" >/dev/null
 }
 
-check_both_sides() {
-  local outputs="$scratch/outputs.json"
-  terraform -chdir="$EMU_DIR" output -json >"$outputs"
+# ------------------------------------------- after the first apply, area by area
+# check_both_sides runs these in order. Later steps use what earlier ones looked up:
+# VPC_ID (network); ALB_ARN and LISTENER_ARN (load balancer), which the port-change and
+# EKS-toggle checks below read as well.
 
-  check "ECS: the scalable target started 2 tasks on the pushed image, none failed to pull" ecs_runs_the_pushed_image
-
+check_deploy_outputs() {
   echo "Outputs for the deploy flow"
-  check "outputs: every name the deploy flow reads is present" jq_true "$outputs" \
+  check_quiet "outputs: every name the deploy flow reads is present" jq_true "$OUTPUTS_JSON" \
     '. as $out | [ "aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name","eks_update_kubeconfig_command",
        "vpc_id","vpc_cidr","alb_security_group_id","eks_target_group_arn","eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family","ecs_task_definition_json",
        "ecs_container_name","alb_url","image_architecture" ] | all(. as $k | $out | has($k))'
-  check "outputs: alb_url is the load balancer's http URL" jq_true "$outputs" '.alb_url.value | test("^http://hello-cluster-[^ ]+\\.elb\\.amazonaws\\.com$")'
-  check "outputs: region and ECR URL come from the provider, not hard-coded" jq_true "$outputs" \
+  check_quiet "outputs: alb_url is the load balancer's http URL" jq_true "$OUTPUTS_JSON" '.alb_url.value | test("^http://hello-cluster-[^ ]+\\.elb\\.amazonaws\\.com$")'
+  check_quiet "outputs: region and ECR URL come from the provider, not hard-coded" jq_true "$OUTPUTS_JSON" \
     '.aws_region.value == "us-east-1" and (.ecr_repository_url.value | test("^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/hello-cluster$"))'
 
   local taskdef="$scratch/taskdef.json"
-  jq -r '.ecs_task_definition_json.value' "$outputs" |
-    jq --arg image "$(jq -r .ecr_repository_url.value "$outputs"):0123abc" '.containerDefinitions[0].image = $image' >"$taskdef"
-  check "task definition output registers as-is with a new image (register-task-definition --cli-input-json)" \
+  jq -r '.ecs_task_definition_json.value' "$OUTPUTS_JSON" |
+    jq --arg image "$(jq -r .ecr_repository_url.value "$OUTPUTS_JSON"):0123abc" '.containerDefinitions[0].image = $image' >"$taskdef"
+  check_quiet "task definition output registers as-is with a new image (register-task-definition --cli-input-json)" \
     aws_true '.taskDefinition.revision == 2 and (.taskDefinition.containerDefinitions[0].image | endswith(":0123abc"))' \
     ecs register-task-definition --cli-input-json "file://$taskdef"
-  check "deregistering that revision again" awsq ecs deregister-task-definition --task-definition "$NAME:2"
+  check_quiet "deregistering that revision again" awsq ecs deregister-task-definition --task-definition "$NAME:2"
+}
 
+check_network() {
   echo "Network"
-  check "VPC 10.40.0.0/16 tagged for the stack" aws_true \
+  check_quiet "VPC 10.40.0.0/16 tagged for the stack" aws_true \
     '[.Vpcs[] | select(.CidrBlock == "10.40.0.0/16")] | length == 1' \
     ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME"
   VPC_ID="$(awsq ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME" --query 'Vpcs[0].VpcId' --output text)"
-  check "2 public + 2 private subnets with the load-balancer role tags" aws_true \
+  check_quiet "2 public + 2 private subnets with the load-balancer role tags" aws_true \
     '([.Subnets[] | select(any(.Tags[]; .Key == "kubernetes.io/role/elb"))] | length == 2) and
      ([.Subnets[] | select(any(.Tags[]; .Key == "kubernetes.io/role/internal-elb"))] | length == 2) and
      all(.Subnets[]; .MapPublicIpOnLaunch == false)' \
     ec2 describe-subnets --filters "Name=vpc-id,Values=$VPC_ID"
-  check "one NAT gateway (single_nat_gateway)" aws_true '[.NatGateways[] | select(.State == "available")] | length == 1' \
+  check_quiet "one NAT gateway (single_nat_gateway)" aws_true '[.NatGateways[] | select(.State == "available")] | length == 1' \
     ec2 describe-nat-gateways --filter "Name=vpc-id,Values=$VPC_ID"
-  check "VPC flow logs to CloudWatch" aws_true '[.FlowLogs[] | select(.ResourceId == "'"$VPC_ID"'" and .LogDestinationType == "cloud-watch-logs")] | length == 1' \
+  check_quiet "VPC flow logs to CloudWatch" aws_true '[.FlowLogs[] | select(.ResourceId == "'"$VPC_ID"'" and .LogDestinationType == "cloud-watch-logs")] | length == 1' \
     ec2 describe-flow-logs
+}
 
+check_registry() {
   echo "Registry"
-  check "ECR repository: immutable tags, scan on push, encrypted" aws_true \
+  check_quiet "ECR repository: immutable tags, scan on push, encrypted" aws_true \
     '.repositories[0] | .imageTagMutability == "IMMUTABLE" and .imageScanningConfiguration.scanOnPush == true and .encryptionConfiguration.encryptionType == "AES256"' \
     ecr describe-repositories --repository-names "$NAME"
-  check "ECR lifecycle policy keeps the last 30 images" aws_true '.lifecyclePolicyText | fromjson | .rules[0].selection.countNumber == 30' \
+  check_quiet "ECR lifecycle policy keeps the last 30 images" aws_true '.lifecyclePolicyText | fromjson | .rules[0].selection.countNumber == 30' \
     ecr get-lifecycle-policy --repository-name "$NAME"
+}
 
+check_ecs() {
   echo "ECS"
-  check "ECS cluster with Container Insights and Fargate capacity providers" aws_true \
+  check_quiet "ECS cluster with Container Insights and Fargate capacity providers" aws_true \
     '.clusters[0] | .status == "ACTIVE" and (.settings[] | select(.name == "containerInsights") | .value == "enabled") and (.capacityProviders | index("FARGATE") != null)' \
     ecs describe-clusters --clusters "$NAME" --include SETTINGS
-  check "ECS service: private, no public IP, behind the ALB on 8080, circuit breaker with rollback, raised to min_capacity (2) by its scalable target" aws_true \
+  check_quiet "ECS service: private, no public IP, behind the ALB on 8080, circuit breaker with rollback, raised to min_capacity (2) by its scalable target" aws_true \
     '.services[0] | .desiredCount == 2 and .networkConfiguration.awsvpcConfiguration.assignPublicIp == "DISABLED"
        and .loadBalancers[0].containerPort == 8080 and .loadBalancers[0].containerName == "hello"
        and .deploymentConfiguration.deploymentCircuitBreaker.enable and .deploymentConfiguration.deploymentCircuitBreaker.rollback
        and .capacityProviderStrategy[0].capacityProvider == "FARGATE"' \
     ecs describe-services --cluster "$NAME" --services "$NAME"
-  check "task definition: ARM64, read-only root, user 10001, drop ALL, /tmp volume, --healthcheck, stopTimeout 30" aws_true \
+  check_quiet "task definition: ARM64, read-only root, user 10001, drop ALL, /tmp volume, --healthcheck, stopTimeout 30" aws_true \
     '.taskDefinition | .runtimePlatform.cpuArchitecture == "ARM64" and .cpu == "256" and .memory == "512"
        and (.containerDefinitions[0] | .readonlyRootFilesystem and .user == "10001:10001" and .linuxParameters.capabilities.drop == ["ALL"]
             and .mountPoints[0].containerPath == "/tmp" and .healthCheck.command[2] == "--healthcheck" and .stopTimeout == 30
             and .logConfiguration.logDriver == "awslogs")' \
     ecs describe-task-definition --task-definition "$NAME:1"
-  check "autoscaling: service target 2..6 with CPU and ALB-requests-per-target policies" aws_true \
+  check_quiet "autoscaling: service target 2..6 with CPU and ALB-requests-per-target policies" aws_true \
     '.ScalableTargets[0] | .MinCapacity == 2 and .MaxCapacity == 6' \
     application-autoscaling describe-scalable-targets --service-namespace ecs --resource-ids "service/$NAME/$NAME"
-  check "autoscaling: request policy label is <alb>/<target group>" aws_true \
+  check_quiet "autoscaling: request policy label is <alb>/<target group>" aws_true \
     '[.ScalingPolicies[].TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification]
        | (map(.PredefinedMetricType) | sort == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"])
        and (map(select(.ResourceLabel != null) | .ResourceLabel)[0] | test("^app/hello-cluster/[^/]+/targetgroup/ecs-[^/]+/[^/]+$"))' \
     application-autoscaling describe-scaling-policies --service-namespace ecs --resource-id "service/$NAME/$NAME"
-  check "task log group with 30-day retention" aws_true '.logGroups[0].retentionInDays == 30' \
+  check_quiet "task log group with 30-day retention" aws_true '.logGroups[0].retentionInDays == 30' \
     logs describe-log-groups --log-group-name-prefix "/ecs/$NAME"
+}
 
+check_eks() {
   echo "EKS"
-  check "EKS cluster 1.35: API access mode, private endpoint, secrets encrypted, control-plane logs" aws_true \
+  check_quiet "EKS cluster 1.35: API access mode, private endpoint, secrets encrypted, control-plane logs" aws_true \
     '.cluster | .version == "1.35" and .accessConfig.authenticationMode == "API" and .resourcesVpcConfig.endpointPrivateAccess
        and (.encryptionConfig[0].resources == ["secrets"]) and (.logging.clusterLogging[0].types | sort == ["api","audit","authenticator"])' \
     eks describe-cluster --name "$NAME"
-  check "EKS add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server" aws_true \
+  check_quiet "EKS add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server" aws_true \
     '.addons | sort == ["coredns","eks-pod-identity-agent","kube-proxy","metrics-server","vpc-cni"]' \
     eks list-addons --cluster-name "$NAME"
-  check "EKS access entry for eks_admin_principal_arns with the cluster admin policy" aws_true \
+  check_quiet "EKS access entry for eks_admin_principal_arns with the cluster admin policy" aws_true \
     '.associatedAccessPolicies[0].policyArn | endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")' \
     eks list-associated-access-policies --cluster-name "$NAME" --principal-arn "$ADMIN_ROLE_ARN"
-  check "no access entry but the named admin's (the identity running Terraform gets none)" aws_true \
+  check_quiet "no access entry but the named admin's (the identity running Terraform gets none)" aws_true \
     '.accessEntries == ["'"$ADMIN_ROLE_ARN"'"]' eks list-access-entries --cluster-name "$NAME"
   local nodegroup
   nodegroup="$(awsq eks list-nodegroups --cluster-name "$NAME" --query 'nodegroups[0]' --output text)"
-  check "node group: AL2023 ARM64 on t4g.medium, 2..4 nodes, private subnets, launch template" aws_true \
+  check_quiet "node group: AL2023 ARM64 on t4g.medium, 2..4 nodes, private subnets, launch template" aws_true \
     '.nodegroup | .amiType == "AL2023_ARM_64_STANDARD" and .instanceTypes == ["t4g.medium"] and .scalingConfig.minSize == 2
        and .scalingConfig.maxSize == 4 and (.subnets | length == 2) and .launchTemplate.id != null' \
     eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup"
-  check "node launch template: IMDSv2 required, hop limit 1, encrypted root volume" aws_true \
+  check_quiet "node launch template: IMDSv2 required, hop limit 1, encrypted root volume" aws_true \
     '.LaunchTemplateVersions[0].LaunchTemplateData | .MetadataOptions.HttpTokens == "required"
        and .MetadataOptions.HttpPutResponseHopLimit == 1 and .BlockDeviceMappings[0].Ebs.Encrypted' \
     ec2 describe-launch-template-versions --launch-template-id \
     "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.launchTemplate.id' --output text)"
   # The EKS target group holds pod IPs (the AWS Load Balancer Controller registers them); an
   # instance registration would be refused by an ip target group anyway.
-  check "node Auto Scaling group is not attached to any target group (pods are the targets)" aws_true \
+  check_quiet "node Auto Scaling group is not attached to any target group (pods are the targets)" aws_true \
     '.AutoScalingGroups[0].TargetGroupARNs == []' \
     autoscaling describe-auto-scaling-groups --auto-scaling-group-names \
     "$(awsq eks describe-nodegroup --cluster-name "$NAME" --nodegroup-name "$nodegroup" --query 'nodegroup.resources.autoScalingGroups[0].name' --output text)"
-  check "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
+  check_quiet "EKS Pod Identity: kube-system/aws-load-balancer-controller has the controller's role" aws_true \
     '[.associations[] | "\(.namespace)/\(.serviceAccount)"] == ["kube-system/aws-load-balancer-controller"]' \
     eks list-pod-identity-associations --cluster-name "$NAME"
+}
 
+check_load_balancer() {
   echo "Load balancer"
-  check "internet-facing ALB in the public subnets" aws_true \
+  check_quiet "internet-facing ALB in the public subnets" aws_true \
     '.LoadBalancers[0] | .Scheme != "internal" and .Type == "application" and (.AvailabilityZones | length == 2)' \
     elbv2 describe-load-balancers --names "$NAME"
   ALB_ARN="$(awsq elbv2 describe-load-balancers --names "$NAME" --query 'LoadBalancers[0].LoadBalancerArn' --output text)"
-  check "target groups: ECS and EKS both ip:8080 (task and pod IPs), both on /readyz" aws_true \
+  check_quiet "target groups: ECS and EKS both ip:8080 (task and pod IPs), both on /readyz" aws_true \
     '[.TargetGroups[] | "\(.TargetType):\(.Port):\(.HealthCheckPath)"] | sort == ["ip:8080:/readyz", "ip:8080:/readyz"]' \
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
   LISTENER_ARN="$(awsq elbv2 describe-listeners --load-balancer-arn "$ALB_ARN" --query 'Listeners[?Port==`80`].ListenerArn | [0]' --output text)"
-  check "listener rule on :80 forwards 50/50 to the ECS and EKS target groups" aws_true \
+  check_quiet "listener rule on :80 forwards 50/50 to the ECS and EKS target groups" aws_true \
     '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | .Weight] == [50, 50]' \
     elbv2 describe-rules --listener-arn "$LISTENER_ARN"
+}
 
+check_monitoring() {
   echo "Monitoring"
-  check "8 alarms (5xx, p99 and unhealthy hosts per side, ECS CPU/memory), all notBreaching, to SNS" aws_true \
+  check_quiet "8 alarms (5xx, p99 and unhealthy hosts per side, ECS CPU/memory), all notBreaching, to SNS" aws_true \
     '[.MetricAlarms[] | select(.AlarmName | contains("-rollback-") | not)] | (length == 8) and all(.[]; .TreatMissingData == "notBreaching" and (.AlarmActions[0] | test(":hello-cluster-alarms$")))' \
     cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
-  check "2 ECS rollback alarms (5xx, unhealthy hosts), notBreaching, named in the service's deployment alarms" aws_true \
+  check_quiet "2 ECS rollback alarms (5xx, unhealthy hosts), notBreaching, named in the service's deployment alarms" aws_true \
     '[.MetricAlarms[] | select(.AlarmName | contains("-ecs-rollback-")) | .TreatMissingData] == ["notBreaching", "notBreaching"]' \
     cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
   local topic_key
-  topic_key="$(awsq sns get-topic-attributes --topic-arn "$(jq -r .alarm_topic_arn.value "$outputs")" --query Attributes.KmsMasterKeyId --output text)"
-  check "alarm topic encrypted with a key of its own (not alias/aws/sns) that CloudWatch may use for this stack's alarms" aws_true \
+  topic_key="$(awsq sns get-topic-attributes --topic-arn "$(jq -r .alarm_topic_arn.value "$OUTPUTS_JSON")" --query Attributes.KmsMasterKeyId --output text)"
+  check_quiet "alarm topic encrypted with a key of its own (not alias/aws/sns) that CloudWatch may use for this stack's alarms" aws_true \
     '.Policy | fromjson | .Statement[] | select(.Principal.Service == "cloudwatch.amazonaws.com")
        | (.Action | sort) == ["kms:Decrypt", "kms:GenerateDataKey*"] and .Condition.StringEquals["aws:SourceAccount"] == "123456789012"
          and .Condition.ArnLike["aws:SourceArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:hello-cluster-*"' \
     kms get-key-policy --key-id "$topic_key" --policy-name default
-  check "CloudWatch dashboard" aws_true '[.DashboardEntries[] | select(.DashboardName == "hello-cluster")] | length == 1' \
+  check_quiet "CloudWatch dashboard" aws_true '[.DashboardEntries[] | select(.DashboardName == "hello-cluster")] | length == 1' \
     cloudwatch list-dashboards
+}
 
+check_github_oidc() {
   echo "GitHub OIDC"
-  check "GitHub Actions OIDC provider" aws_true '.OpenIDConnectProviderList | length == 1' iam list-open-id-connect-providers
-  check "deploy role trusts only example/hello-cluster's production environment, audience sts" aws_true \
+  check_quiet "GitHub Actions OIDC provider" aws_true '.OpenIDConnectProviderList | length == 1' iam list-open-id-connect-providers
+  check_quiet "deploy role trusts only example/hello-cluster's production environment, audience sts" aws_true \
     '[.Roles[] | select(.RoleName | startswith("hello-cluster-gh-deploy-")) | .AssumeRolePolicyDocument.Statement[0].Condition.StringEquals]
        | length == 1 and .[0]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
        and ([.[0]["token.actions.githubusercontent.com:sub"]] | flatten == ["repo:example/hello-cluster:environment:production"])' \
     iam list-roles
+}
+
+# The stack with both sides on, as the deploy flow and an operator see it.
+check_both_sides() {
+  OUTPUTS_JSON="$scratch/outputs.json"
+  terraform -chdir="$EMU_DIR" output -json >"$OUTPUTS_JSON"
+  check_quiet "ECS: the scalable target started 2 tasks on the pushed image, none failed to pull" ecs_runs_the_pushed_image
+  check_deploy_outputs
+  check_network
+  check_registry
+  check_ecs
+  check_eks
+  check_load_balancer
+  check_monitoring
+  check_github_oidc
 }
 
 # ELB refuses to delete a target group a listener still forwards to (moto
@@ -347,13 +364,13 @@ check_target_group_in_use_is_refused() {
 
 check_port_changed() {
   echo "After app_port=8081 (both target groups replaced)"
-  check "the ECS target group was replaced by one on 8081; no target group is left on 8080" aws_true \
+  check_quiet "the ECS target group was replaced by one on 8081; no target group is left on 8080" aws_true \
     '([.TargetGroups[] | select(.TargetGroupName | startswith("ecs-")) | .Port] == [8081]) and all(.TargetGroups[]; .Port != 8080)' \
     elbv2 describe-target-groups
-  check "the new group belongs to the load balancer" aws_true \
+  check_quiet "the new group belongs to the load balancer" aws_true \
     '[.TargetGroups[] | select(.TargetGroupName | startswith("ecs-")) | .Port] == [8081]' \
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
-  check "the listener forwards to both sides, only to target groups that exist" forwarded_target_groups_exist
+  check_quiet "the listener forwards to both sides, only to target groups that exist" forwarded_target_groups_exist
 }
 
 forwarded_target_groups_exist() {
@@ -368,46 +385,46 @@ forwarded_target_groups_exist() {
 
 check_ecs_only() {
   echo "After deploy_eks=false"
-  check "EKS cluster is gone" aws_true '.clusters == []' eks list-clusters
-  check "no Auto Scaling group is left" aws_true '.AutoScalingGroups == []' autoscaling describe-auto-scaling-groups
-  check "both target groups stay with the load balancer (switching a side is a listener change)" aws_true \
+  check_quiet "EKS cluster is gone" aws_true '.clusters == []' eks list-clusters
+  check_quiet "no Auto Scaling group is left" aws_true '.AutoScalingGroups == []' autoscaling describe-auto-scaling-groups
+  check_quiet "both target groups stay with the load balancer (switching a side is a listener change)" aws_true \
     '[.TargetGroups[] | .TargetType] | sort == ["ip", "ip"]' \
     elbv2 describe-target-groups --load-balancer-arn "$ALB_ARN"
-  check "the listener now forwards everything to ECS" aws_true \
+  check_quiet "the listener now forwards everything to ECS" aws_true \
     '[.Rules[] | select(.IsDefault) | .Actions[0].ForwardConfig.TargetGroups[] | "\(.TargetGroupArn | test(":targetgroup/ecs-")):\(.Weight)"] == ["true:100"]' \
     elbv2 describe-rules --listener-arn "$LISTENER_ARN"
-  check "the ECS service is untouched" aws_true '.services[0].status == "ACTIVE"' \
+  check_quiet "the ECS service is untouched" aws_true '.services[0].status == "ACTIVE"' \
     ecs describe-services --cluster "$NAME" --services "$NAME"
-  check "8 alarms left (EKS ones removed; 2 of them ECS rollback alarms)" aws_true '.MetricAlarms | length == 8' \
+  check_quiet "8 alarms left (EKS ones removed; 2 of them ECS rollback alarms)" aws_true '.MetricAlarms | length == 8' \
     cloudwatch describe-alarms --alarm-name-prefix "$NAME-"
-  check "the EKS secrets key alias is gone" aws_true '[.Aliases[] | select(.AliasName == "alias/'"$NAME"'-eks-secrets")] == []' \
+  check_quiet "the EKS secrets key alias is gone" aws_true '[.Aliases[] | select(.AliasName == "alias/'"$NAME"'-eks-secrets")] == []' \
     kms list-aliases
-  check "EKS re-created its control-plane log group after Terraform deleted it (as on AWS)" aws_true \
+  check_quiet "EKS re-created its control-plane log group after Terraform deleted it (as on AWS)" aws_true \
     '[.logGroups[] | .logGroupName] == ["/aws/eks/'"$NAME"'/cluster"]' logs describe-log-groups --log-group-name-prefix "/aws/eks/$NAME/"
 }
 
 check_eks_recreated() {
   echo "After deploy_eks=true again (destroy -> create of EKS)"
-  check "EKS cluster is back" aws_true '.clusters == ["'"$NAME"'"]' eks list-clusters
-  check "the control-plane log group is adopted: Terraform's retention again" aws_true \
+  check_quiet "EKS cluster is back" aws_true '.clusters == ["'"$NAME"'"]' eks list-clusters
+  check_quiet "the control-plane log group is adopted: Terraform's retention again" aws_true \
     '.logGroups[0].retentionInDays == 30' logs describe-log-groups --log-group-name-prefix "/aws/eks/$NAME/cluster"
 }
 
 check_nothing_left() {
   echo "After destroy"
-  check "no VPC of the stack" aws_true '.Vpcs == []' ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME"
-  check "no ECR repository" aws_true '.repositories == []' ecr describe-repositories
-  check "no ECS cluster" aws_true '[.clusters[] | select(.status == "ACTIVE")] == []' ecs describe-clusters --clusters "$NAME"
-  check "no active task definition" aws_true '.taskDefinitionArns == []' ecs list-task-definitions --status ACTIVE
-  check "no EKS cluster" aws_true '.clusters == []' eks list-clusters
-  check "no load balancer or target group" aws_true '.TargetGroups == []' elbv2 describe-target-groups
-  check "no alarm" aws_true '.MetricAlarms == []' cloudwatch describe-alarms
-  check "no SNS topic" aws_true '.Topics == []' sns list-topics
-  check "no IAM role of the stack" aws_true '[.Roles[] | select(.RoleName | startswith("hello-cluster"))] == []' iam list-roles
-  check "no log group of the stack but the one EKS re-creates after the cluster" aws_true \
+  check_quiet "no VPC of the stack" aws_true '.Vpcs == []' ec2 describe-vpcs --filters "Name=tag:Project,Values=$NAME"
+  check_quiet "no ECR repository" aws_true '.repositories == []' ecr describe-repositories
+  check_quiet "no ECS cluster" aws_true '[.clusters[] | select(.status == "ACTIVE")] == []' ecs describe-clusters --clusters "$NAME"
+  check_quiet "no active task definition" aws_true '.taskDefinitionArns == []' ecs list-task-definitions --status ACTIVE
+  check_quiet "no EKS cluster" aws_true '.clusters == []' eks list-clusters
+  check_quiet "no load balancer or target group" aws_true '.TargetGroups == []' elbv2 describe-target-groups
+  check_quiet "no alarm" aws_true '.MetricAlarms == []' cloudwatch describe-alarms
+  check_quiet "no SNS topic" aws_true '.Topics == []' sns list-topics
+  check_quiet "no IAM role of the stack" aws_true '[.Roles[] | select(.RoleName | startswith("hello-cluster"))] == []' iam list-roles
+  check_quiet "no log group of the stack but the one EKS re-creates after the cluster" aws_true \
     '[.logGroups[] | select(.logGroupName | test("hello-cluster")) | .logGroupName] == ["/aws/eks/hello-cluster/cluster"]' logs describe-log-groups
-  check "no scalable target" aws_true '.ScalableTargets == []' application-autoscaling describe-scalable-targets --service-namespace ecs
-  check "no OIDC provider" aws_true '.OpenIDConnectProviderList == []' iam list-open-id-connect-providers
+  check_quiet "no scalable target" aws_true '.ScalableTargets == []' application-autoscaling describe-scalable-targets --service-namespace ecs
+  check_quiet "no OIDC provider" aws_true '.OpenIDConnectProviderList == []' iam list-open-id-connect-providers
 }
 
 # ---------------------------------------------------------- the lock file
@@ -523,18 +540,18 @@ EOF
   EMU_DIR="$scratch/emulator/tf"
 
   echo "Static checks"
-  check "terraform fmt -check -recursive (tf/ and tests/tf/unit/)" timed fmt \
+  check_quiet "terraform fmt -check -recursive (tf/ and tests/tf/unit/)" timed fmt \
     terraform fmt -check -recursive -diff "$ROOT/tf" "$ROOT/tests/tf/unit"
   stage "$scratch/unit"
   mkdir -p "$UNIT_DIR/tests"
   cp -r "$ROOT/tests/tf/unit/." "$UNIT_DIR/tests/"
-  check "terraform init from the offline mirror, with the tracked lock file" timed "init (offline mirror)" tf_init "$UNIT_DIR"
-  check "init leaves the lock file as tracked" cmp "$ROOT/tf/.terraform.lock.hcl" "$UNIT_DIR/.terraform.lock.hcl"
-  check "the lock file holds the zh: hash of every platform and an h1: hash" lock_is_complete
-  check "the tracked lock file is not git-ignored" lock_is_not_ignored
-  check "terraform init in a fresh clone of HEAD leaves git status clean" init_in_fresh_clone_is_clean
-  check "terraform validate" timed validate terraform -chdir="$UNIT_DIR" validate -no-color
-  check "the load balancer is created after the internet gateway's route (dependency graph)" alb_waits_for_internet_route
+  check_quiet "terraform init from the offline mirror, with the tracked lock file" timed "init (offline mirror)" tf_init "$UNIT_DIR"
+  check_quiet "init leaves the lock file as tracked" cmp "$ROOT/tf/.terraform.lock.hcl" "$UNIT_DIR/.terraform.lock.hcl"
+  check_quiet "the lock file holds the zh: hash of every platform and an h1: hash" lock_is_complete
+  check_quiet "the tracked lock file is not git-ignored" lock_is_not_ignored
+  check_quiet "terraform init in a fresh clone of HEAD leaves git status clean" init_in_fresh_clone_is_clean
+  check_quiet "terraform validate" timed validate terraform -chdir="$UNIT_DIR" validate -no-color
+  check_quiet "the load balancer is created after the internet gateway's route (dependency graph)" alb_waits_for_internet_route
 
   # The mocked tests need no emulator: they run while the emulator cycle runs.
   local unit_start
@@ -546,33 +563,33 @@ EOF
   timed "emulator start" start_emulator
   stage "$scratch/emulator"
   write_emulator_override "$EMU_DIR"
-  check "terraform init (emulator copy)" tf_init "$EMU_DIR"
+  check_quiet "terraform init (emulator copy)" tf_init "$EMU_DIR"
   # make deploy_all's order: no ECS service before its image is in the registry.
-  check "a plan that would create the ECS service without a pushed image is refused" plan_refused_without_image
-  check "registry first (apply -target=module.registry)" timed "apply (registry only)" \
+  check_quiet "a plan that would create the ECS service without a pushed image is refused" plan_refused_without_image
+  check_quiet "registry first (apply -target=module.registry)" timed "apply (registry only)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -target=module.registry -target=data.aws_region.current
-  check "the image is pushed to the registry (ECR PutImage)" push_image
+  check_quiet "the image is pushed to the registry (ECR PutImage)" push_image
   EMULATOR_VARS+=(-var "image_tag=$IMAGE_TAG")
-  check "apply with both sides on" timed "apply (both sides)" \
+  check_quiet "apply with both sides on" timed "apply (both sides)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}"
-  check "a second plan says No changes (-detailed-exitcode 0)" timed "plan (expect no changes)" \
+  check_quiet "a second plan says No changes (-detailed-exitcode 0)" timed "plan (expect no changes)" \
     terraform -chdir="$EMU_DIR" plan -detailed-exitcode -no-color "${EMULATOR_VARS[@]}"
   timed "aws CLI checks (both sides)" check_both_sides
-  check "ELB refuses to delete a target group the listener forwards to (ResourceInUse)" check_target_group_in_use_is_refused
-  check "a port change replaces the target groups in one apply (no ResourceInUse)" timed "apply (app_port=8081)" \
+  check_quiet "ELB refuses to delete a target group the listener forwards to (ResourceInUse)" check_target_group_in_use_is_refused
+  check_quiet "a port change replaces the target groups in one apply (no ResourceInUse)" timed "apply (app_port=8081)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
   timed "aws CLI checks (port change)" check_port_changed
-  check "apply with deploy_eks=false" timed "apply (deploy_eks=false)" \
+  check_quiet "apply with deploy_eks=false" timed "apply (deploy_eks=false)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081 -var deploy_eks=false
   timed "aws CLI checks (ECS only)" check_ecs_only
-  check "EKS created again after it was destroyed (the log group EKS left behind is adopted)" timed "apply (deploy_eks=true again)" \
+  check_quiet "EKS created again after it was destroyed (the log group EKS left behind is adopted)" timed "apply (deploy_eks=true again)" \
     terraform -chdir="$EMU_DIR" apply -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
   timed "aws CLI checks (EKS again)" check_eks_recreated
   # The registry refuses to be deleted while it holds images (force_delete is off): the
   # pushed image goes first, as an operator would delete it.
-  check "the pushed image is deleted from the registry" \
+  check_quiet "the pushed image is deleted from the registry" \
     awsq ecr batch-delete-image --repository-name "$NAME" --image-ids "imageTag=$IMAGE_TAG"
-  check "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
+  check_quiet "destroy" timed destroy terraform -chdir="$EMU_DIR" destroy -auto-approve -no-color "${EMULATOR_VARS[@]}" -var app_port=8081
   timed "aws CLI checks (nothing left)" check_nothing_left
 
   report_unit_tests
@@ -583,8 +600,7 @@ EOF
   echo "Timings"
   printf '  %s\n' "${timings[@]}"
   echo
-  echo "$passed passed, $failed failed"
-  ((failed == 0))
+  summary
 }
 
 main "$@"
