@@ -62,12 +62,11 @@ readonly OFFLINE_RE='could not connect to registry\.terraform\.io|lookup registr
 created_user=0
 created_sudoers=0
 scratch=""
-passed=0
-failed=0
 
 log() { printf 'rehearsal: %s\n' "$*"; }
-pass() { passed=$((passed + 1)); printf 'ok   - %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL - %s\n' "$1"; }
+# pass, fail, PASSED and FAILED
+# shellcheck source=tests/lib/checks.sh
+. "$ROOT/tests/lib/checks.sh"
 skip_step() { printf 'skip - %s\n       | %s\n' "$1" "$2"; }
 
 # shellcheck disable=SC2317 # run by the EXIT trap
@@ -261,8 +260,8 @@ main() {
   check_tool_version "$(sed -n 's/^  TERRAFORM_VERSION: *//p' "$WORKFLOW")" "$(terraform version 2>/dev/null | head -n1)" terraform
   check_tool_version "$(sed -n 's/^  KUBECTL_VERSION: *//p' "$WORKFLOW")" "$(kubectl version --client 2>/dev/null | head -n1)" kubectl
 
-  echo "rehearsal: $passed passed, $failed failed"
-  ((failed == 0))
+  echo "rehearsal: $PASSED passed, $FAILED failed"
+  ((FAILED == 0))
 }
 
 main "$@"

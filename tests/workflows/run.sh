@@ -17,62 +17,36 @@ readonly FIXTURES="$HERE/fixtures"
 readonly CHECK="$HERE/check_workflows.py"
 readonly ACTIONLINT="$HERE/actionlint.sh"
 
-passed=0
-failed=0
 TMP="$(mktemp -d)"
 readonly TMP
 trap 'rm -rf "$TMP"' EXIT
 
-pass() {
-  passed=$((passed + 1))
-  printf 'ok   - %s\n' "$1"
-}
+# pass, fail, check_quiet NAME COMMAND... (must succeed), expect_failure NAME TEXT COMMAND...
+# (must fail saying TEXT, the reason), summary; a failure shows the command's last lines.
+# shellcheck source=tests/lib/checks.sh
+. "$ROOT/tests/lib/checks.sh"
+CHECK_TAIL=25
 
-fail() {
-  failed=$((failed + 1))
-  printf 'FAIL - %s\n' "$1"
-  tail -n 25 "$TMP/out" | sed 's/^/       | /'
-}
-
-# expect_ok NAME COMMAND...: the command must succeed.
-expect_ok() {
-  local name="$1"
-  shift
-  if "$@" >"$TMP/out" 2>&1; then pass "$name"; else fail "$name"; fi
-}
-
-# expect_fail NAME TEXT COMMAND...: the command must fail and say TEXT (the reason).
-expect_fail() {
-  local name="$1" text="$2" rc=0
-  shift 2
-  "$@" >"$TMP/out" 2>&1 || rc=$?
-  if (( rc != 0 )) && grep -qF -- "$text" "$TMP/out"; then
-    pass "$name"
-  else
-    fail "$name (exit $rc; expected a failure saying: $text)"
-  fi
-}
-
-check() { python3 "$CHECK" --root "$ROOT" "$@"; }
+check_workflows() { python3 "$CHECK" --root "$ROOT" "$@"; }
 
 shopt -s nullglob
 WORKFLOWS=("$ROOT"/.github/workflows/*.yml "$ROOT"/.github/workflows/*.yaml)
 shopt -u nullglob
 
 echo "== the real workflows"
-expect_ok "ci.yml and deploy.yml exist" test -f "$ROOT/.github/workflows/ci.yml" -a -f "$ROOT/.github/workflows/deploy.yml"
-expect_ok "every action is pinned by a commit SHA with a version comment" check pins "${WORKFLOWS[@]}"
-expect_ok "every run step calls a Makefile target or a repository script" check runs "${WORKFLOWS[@]}"
-expect_ok "every path filter matches a file" check globs "${WORKFLOWS[@]}"
-expect_ok "permissions, timeouts, concurrency; no expressions in scripts" check policy "${WORKFLOWS[@]}"
-expect_ok "shellcheck is clean on every run block" check shellcheck "${WORKFLOWS[@]}"
-expect_ok "actionlint is clean on every workflow" "$ACTIONLINT" "${WORKFLOWS[@]}"
-expect_ok "dependabot covers actions, docker, terraform, npm in real directories" check dependabot "$ROOT/.github/dependabot.yml"
-expect_ok "yamllint accepts the workflows (the \`on:\` key included)" yamllint -c "$ROOT/.yamllint.yaml" "$ROOT/.github"
+check_quiet "ci.yml and deploy.yml exist" test -f "$ROOT/.github/workflows/ci.yml" -a -f "$ROOT/.github/workflows/deploy.yml"
+check_quiet "every action is pinned by a commit SHA with a version comment" check_workflows pins "${WORKFLOWS[@]}"
+check_quiet "every run step calls a Makefile target or a repository script" check_workflows runs "${WORKFLOWS[@]}"
+check_quiet "every path filter matches a file" check_workflows globs "${WORKFLOWS[@]}"
+check_quiet "permissions, timeouts, concurrency; no expressions in scripts" check_workflows policy "${WORKFLOWS[@]}"
+check_quiet "shellcheck is clean on every run block" check_workflows shellcheck "${WORKFLOWS[@]}"
+check_quiet "actionlint is clean on every workflow" "$ACTIONLINT" "${WORKFLOWS[@]}"
+check_quiet "dependabot covers actions, docker, terraform, npm in real directories" check_workflows dependabot "$ROOT/.github/dependabot.yml"
+check_quiet "yamllint accepts the workflows (the \`on:\` key included)" yamllint -c "$ROOT/.yamllint.yaml" "$ROOT/.github"
 
-expect_ok "ci.yml and deploy.yml keep the pipeline's promises (contract)" check contract "${WORKFLOWS[@]}"
-expect_ok "deploy.yml: own TF_VAR_github_* settings, skips without variables, sessions outlast jobs" \
-  check pipeline "${WORKFLOWS[@]}"
+check_quiet "ci.yml and deploy.yml keep the pipeline's promises (contract)" check_workflows contract "${WORKFLOWS[@]}"
+check_quiet "deploy.yml: own TF_VAR_github_* settings, skips without variables, sessions outlast jobs" \
+  check_workflows pipeline "${WORKFLOWS[@]}"
 
 pins_documented() {
   local sha missing=0
@@ -81,7 +55,7 @@ pins_documented() {
   done < <(grep -hoE 'uses: *[^ ]+@[0-9a-f]{40}' "${WORKFLOWS[@]}" | grep -oE '[0-9a-f]{40}$' | sort -u)
   return "$missing"
 }
-expect_ok "every pinned SHA is in the verification table (README.md)" pins_documented
+check_quiet "every pinned SHA is in the verification table (README.md)" pins_documented
 
 tools_documented() {
   local tool version
@@ -92,7 +66,7 @@ tools_documented() {
       || { echo "${tool}_VERSION ${version} has no row in the tools table of README.md (a release checked to exist)"; return 1; }
   done
 }
-expect_ok "the TFLint and trivy versions ci.yml installs are in the verified tools table" tools_documented
+check_quiet "the TFLint and trivy versions ci.yml installs are in the verified tools table" tools_documented
 
 registered() {
   local db
@@ -100,47 +74,47 @@ registered() {
   grep -qE '^LINT_TARGETS :?= .*\blint-workflows\b' <<<"$db" || { echo "lint-workflows not in LINT_TARGETS"; return 1; }
   grep -qE '^TEST_TARGETS :?= .*\btest-workflows\b' <<<"$db" || { echo "test-workflows not in TEST_TARGETS"; return 1; }
 }
-expect_ok "lint-workflows and test-workflows are registered with make lint / make test" registered
+check_quiet "lint-workflows and test-workflows are registered with make lint / make test" registered
 
 echo "== broken fixtures are rejected"
-expect_fail "an action on a movable tag" "actions/checkout@v5 is not pinned by a 40-character commit SHA" \
-  check pins "$FIXTURES/unpinned-action.yml"
-expect_fail "a SHA without a version comment" "has no '# version' comment" \
-  check pins "$FIXTURES/missing-version-comment.yml"
-expect_fail "an unknown make target" "make target 'no-such-target-anywhere' is not defined" \
-  check runs "$FIXTURES/unknown-target.yml"
-expect_fail "a script that does not exist" "script scripts/no-such-script.sh does not exist" \
-  check runs "$FIXTURES/logic-in-yaml.yml"
-expect_fail "a command that is not a make target" "\`docker build -t hello .\` is neither a make target" \
-  check runs "$FIXTURES/logic-in-yaml.yml"
-expect_fail "a path filter that matches nothing" "'terraform/**/*.tf' matches no file" \
-  check globs "$FIXTURES/wrong-glob.yml"
-expect_fail "a workflow path that matches nothing is not passed silently" "no such workflow file" \
+expect_failure "an action on a movable tag" "actions/checkout@v5 is not pinned by a 40-character commit SHA" \
+  check_workflows pins "$FIXTURES/unpinned-action.yml"
+expect_failure "a SHA without a version comment" "has no '# version' comment" \
+  check_workflows pins "$FIXTURES/missing-version-comment.yml"
+expect_failure "an unknown make target" "make target 'no-such-target-anywhere' is not defined" \
+  check_workflows runs "$FIXTURES/unknown-target.yml"
+expect_failure "a script that does not exist" "script scripts/no-such-script.sh does not exist" \
+  check_workflows runs "$FIXTURES/logic-in-yaml.yml"
+expect_failure "a command that is not a make target" "\`docker build -t hello .\` is neither a make target" \
+  check_workflows runs "$FIXTURES/logic-in-yaml.yml"
+expect_failure "a path filter that matches nothing" "'terraform/**/*.tf' matches no file" \
+  check_workflows globs "$FIXTURES/wrong-glob.yml"
+expect_failure "a workflow path that matches nothing is not passed silently" "no such workflow file" \
   "$ACTIONLINT" "$ROOT/.github/workflow/*.yml"
-expect_fail "no top-level permissions" "no top-level \`permissions:\`" check policy "$FIXTURES/policy.yml"
-expect_fail "a job without timeout-minutes" "has no \`timeout-minutes\`" check policy "$FIXTURES/policy.yml"
-expect_fail "a job without concurrency" "has no concurrency group" check policy "$FIXTURES/policy.yml"
-expect_fail "an expression inside a run script" "\`\${{ }}\` inside a run script" check policy "$FIXTURES/policy.yml"
-expect_fail "shellcheck findings in a run block" "SC2086" check shellcheck "$FIXTURES/shellcheck.yml"
-expect_fail "actionlint errors" "no_such_property" "$ACTIONLINT" "$FIXTURES/actionlint.yml"
-expect_fail "dependabot: a directory that does not exist" "directory '/no-such-directory' does not exist" \
-  check dependabot "$FIXTURES/dependabot.yml"
-expect_fail "dependabot: a directory without the ecosystem's manifest" "holds no terraform manifest" \
-  check dependabot "$FIXTURES/dependabot.yml"
-expect_fail "dependabot: a missing ecosystem" "no update entry for npm" \
-  check dependabot "$FIXTURES/dependabot.yml"
+expect_failure "no top-level permissions" "no top-level \`permissions:\`" check_workflows policy "$FIXTURES/policy.yml"
+expect_failure "a job without timeout-minutes" "has no \`timeout-minutes\`" check_workflows policy "$FIXTURES/policy.yml"
+expect_failure "a job without concurrency" "has no concurrency group" check_workflows policy "$FIXTURES/policy.yml"
+expect_failure "an expression inside a run script" "\`\${{ }}\` inside a run script" check_workflows policy "$FIXTURES/policy.yml"
+expect_failure "shellcheck findings in a run block" "SC2086" check_workflows shellcheck "$FIXTURES/shellcheck.yml"
+expect_failure "actionlint errors" "no_such_property" "$ACTIONLINT" "$FIXTURES/actionlint.yml"
+expect_failure "dependabot: a directory that does not exist" "directory '/no-such-directory' does not exist" \
+  check_workflows dependabot "$FIXTURES/dependabot.yml"
+expect_failure "dependabot: a directory without the ecosystem's manifest" "holds no terraform manifest" \
+  check_workflows dependabot "$FIXTURES/dependabot.yml"
+expect_failure "dependabot: a missing ecosystem" "no update entry for npm" \
+  check_workflows dependabot "$FIXTURES/dependabot.yml"
 
 # Copies of the real workflows with one promise broken each.
 mkdir -p "$TMP/wf"
 sed -e 's/cancel-in-progress: false/cancel-in-progress: true/' -e '/^    environment: production$/d' \
   "$ROOT/.github/workflows/deploy.yml" >"$TMP/wf/deploy.yml"
 sed -e 's/run: make scan$/run: make lint/' "$ROOT/.github/workflows/ci.yml" >"$TMP/wf/ci.yml"
-expect_fail "a deploy outside the production environment" "is not in the protected \`production\` environment" \
-  check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
-expect_fail "deploys that may cancel each other" "cancel-in-progress: false}" \
-  check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
-expect_fail "an image job without the trivy scan" "no step runs \`make scan\`" \
-  check contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
+expect_failure "a deploy outside the production environment" "is not in the protected \`production\` environment" \
+  check_workflows contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
+expect_failure "deploys that may cancel each other" "cancel-in-progress: false}" \
+  check_workflows contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
+expect_failure "an image job without the trivy scan" "no step runs \`make scan\`" \
+  check_workflows contract "$TMP/wf/ci.yml" "$TMP/wf/deploy.yml"
 
 # mutate NAME SED-SCRIPT: a copy of the real workflows with deploy.yml changed by SED-SCRIPT.
 mutate() {
@@ -148,44 +122,43 @@ mutate() {
   cp "$ROOT/.github/workflows/ci.yml" "$TMP/$1/ci.yml"
   sed -e "$2" "$ROOT/.github/workflows/deploy.yml" >"$TMP/$1/deploy.yml"
   if cmp -s "$ROOT/.github/workflows/deploy.yml" "$TMP/$1/deploy.yml"; then
-    echo "mutation $1 changed nothing in deploy.yml" >"$TMP/out"
-    fail "mutation $1 applies to deploy.yml"
+    fail "mutation $1 applies to deploy.yml (it changed nothing)"
   fi
 }
-mutated() { local name="$1"; shift; check "$@" "$TMP/$name/ci.yml" "$TMP/$name/deploy.yml"; }
+mutated() { local name="$1"; shift; check_workflows "$@" "$TMP/$name/ci.yml" "$TMP/$name/deploy.yml"; }
 
 mutate no-oidc-vars '/^  TF_VAR_github_oidc_enabled: "true"$/d'
-expect_fail "a plan without TF_VAR_github_oidc_enabled (it would destroy the pipeline's role)" \
+expect_failure "a plan without TF_VAR_github_oidc_enabled (it would destroy the pipeline's role)" \
   "runs Terraform without TF_VAR_github_oidc_enabled=true" mutated no-oidc-vars pipeline
 mutate other-environment 's/^  TF_VAR_github_environment: production$/  TF_VAR_github_environment: staging/'
-expect_fail "a plan naming another environment than the deploy job's" \
+expect_failure "a plan naming another environment than the deploy job's" \
   "runs Terraform without TF_VAR_github_environment=production" mutated other-environment pipeline
 mutate ungated-deploy "s/ *&& needs.settings.outputs.deploy == 'true'//"
-expect_fail "a deploy that runs without the repository variables" \
+expect_failure "a deploy that runs without the repository variables" \
   "job deploy: is not skipped when the repository variables are absent" mutated ungated-deploy pipeline
 mutate bypassed-plan "s/&& needs.settings.outputs.plan == 'true'/|| needs.settings.outputs.plan == 'true'/"
-expect_fail "a plan whose condition can bypass the settings with ||" \
+expect_failure "a plan whose condition can bypass the settings with ||" \
   "can bypass the settings check" mutated bypassed-plan pipeline
 mutate long-deploy 's/^    timeout-minutes: 110$/    timeout-minutes: 130/'
-expect_fail "a deploy job that outlives its two-hour role session" \
+expect_failure "a deploy job that outlives its two-hour role session" \
   "timeout-minutes 130 does not stay below the 7200 s role session" mutated long-deploy pipeline
 mutate greedy-session 's/role-duration-seconds: 7200/role-duration-seconds: 9000/'
-expect_fail "a session longer than the deploy role allows" \
+expect_failure "a session longer than the deploy role allows" \
   "asks for a 9000 s session; the role allows 7200 s" mutated greedy-session pipeline
 mutate replan 's/run: make ci-backend-config ci-apply$/run: make ci-backend-config deploy_all/'
-expect_fail "a deploy that plans anew instead of applying the approved plan" \
+expect_failure "a deploy that plans anew instead of applying the approved plan" \
   "does not apply the saved plan with \`make ci-apply\`" mutated replan contract
 mutate any-artifact 's/artifact-ids: .*/name: tfplan/'
-expect_fail "a deploy that downloads a plan by name rather than the plan job's artifact" \
+expect_failure "a deploy that downloads a plan by name rather than the plan job's artifact" \
   "does not download the plan job's artifact by its id" mutated any-artifact contract
 mutate unhashed 's/PLAN_SHA256: .*/PLAN_SHA256: ""/'
-expect_fail "an apply that does not check the plan's sha256" \
+expect_failure "an apply that does not check the plan's sha256" \
   "\`make ci-apply\` does not get PLAN_SHA256 from the plan job" mutated unhashed contract
 mutate no-provenance 's/provenance: mode=max/provenance: false/'
-expect_fail "a pushed image without provenance" "no max-mode provenance" mutated no-provenance contract
+expect_failure "a pushed image without provenance" "no max-mode provenance" mutated no-provenance contract
 # shellcheck disable=SC2016 # a workflow expression, not a shell one
 mutate rebuilt 's/IMAGE_DIGEST: \${{ steps.build.outputs.digest }}/IMAGE_DIGEST: ""/'
-expect_fail "a deploy that does not deploy the built digest" \
+expect_failure "a deploy that does not deploy the built digest" \
   "does not deploy the built digest" mutated rebuilt contract
 
 # The settings script: a fork or fresh copy (no variables) skips with notices, exit 0.
@@ -199,7 +172,7 @@ settings_none() {
   grep -qx 'plan=false' "$TMP/settings.out" && grep -qx 'deploy=false' "$TMP/settings.out" &&
     grep -q '^::notice title=Deploy to production skipped::repository variable(s) AWS_REGION AWS_PLAN_ROLE_ARN AWS_DEPLOY_ROLE_ARN TF_STATE_BUCKET not set' "$TMP/settings.log"
 }
-expect_ok "settings: without repository variables both AWS jobs are skipped with a notice, exit 0" settings_none
+check_quiet "settings: without repository variables both AWS jobs are skipped with a notice, exit 0" settings_none
 settings_plan_only() {
   : >"$TMP/settings.out"
   settings AWS_REGION=eu-west-1 AWS_PLAN_ROLE_ARN=arn:aws:iam::1:role/p TF_STATE_BUCKET=b || return 1
@@ -207,23 +180,23 @@ settings_plan_only() {
   grep -qx 'plan=true' "$TMP/settings.out" && grep -qx 'deploy=false' "$TMP/settings.out" &&
     grep -q 'repository variable(s) AWS_DEPLOY_ROLE_ARN not set' "$TMP/settings.log"
 }
-expect_ok "settings: plan variables alone allow the plan and skip the deploy, naming what is missing" settings_plan_only
+check_quiet "settings: plan variables alone allow the plan and skip the deploy, naming what is missing" settings_plan_only
 settings_all() {
   : >"$TMP/settings.out"
   settings AWS_REGION=eu-west-1 AWS_PLAN_ROLE_ARN=p AWS_DEPLOY_ROLE_ARN=d TF_STATE_BUCKET=b || return 1
   cat "$TMP/settings.log" "$TMP/settings.out"
   grep -qx 'plan=true' "$TMP/settings.out" && grep -qx 'deploy=true' "$TMP/settings.out" && ! grep -q '::notice' "$TMP/settings.log"
 }
-expect_ok "settings: every variable set allows both jobs without a notice" settings_all
-expect_fail "settings: an argument is refused" "usage: deploy-settings.sh" \
+check_quiet "settings: every variable set allows both jobs without a notice" settings_all
+expect_failure "settings: an argument is refused" "usage: deploy-settings.sh" \
   "$ROOT/.github/scripts/deploy-settings.sh" extra
 
 printf 'on: push\non: pull_request\nkey: value   \n' >"$TMP/broken.yaml"
-expect_fail "yamllint rejects duplicate keys and trailing spaces" "duplication of key" \
+expect_failure "yamllint rejects duplicate keys and trailing spaces" "duplication of key" \
   yamllint -c "$ROOT/.yamllint.yaml" "$TMP/broken.yaml"
 
 echo "== pipeline targets"
-expect_fail "make scan names trivy when it is absent" "trivy-not-installed-here not found: install trivy" \
+expect_failure "make scan names trivy when it is absent" "trivy-not-installed-here not found: install trivy" \
   make --no-print-directory -C "$ROOT" scan TRIVY=trivy-not-installed-here
 
 # A stand-in terraform: `show` prints a plan, so the summary renderer is tested offline.
@@ -244,18 +217,18 @@ summary_ok() {
     grep -q 'aws_ecr_repository.this will be created' "$TMP/summary.md" &&
     grep -q '^<details><summary>Full plan</summary>' "$TMP/summary.md"
 }
-expect_ok "the plan summary carries the Plan: line and the full plan" summary_ok
-expect_fail "the plan summary fails clearly without a plan" "run make tf_plan first" \
+check_quiet "the plan summary carries the Plan: line and the full plan" summary_ok
+expect_failure "the plan summary fails clearly without a plan" "run make tf_plan first" \
   env TERRAFORM="$TMP/bin/terraform" "$ROOT/.github/scripts/tf-plan-summary.sh" "$TMP/tf/no-such-plan"
 
 # ci-apply refuses anything but the approved plan, before it touches Terraform or AWS.
 printf 'approved plan\n' >"$TMP/tf/approved.tfplan"
 approved_sha="$(sha256sum "$TMP/tf/approved.tfplan" | cut -d' ' -f1)"
 ci_apply() { make --no-print-directory -C "$ROOT" ci-apply TF_PLAN_FILE="$TMP/tf/approved.tfplan" "$@"; }
-expect_fail "ci-apply refuses a plan whose sha256 is not the approved one" "not the approved $(printf '0%.0s' {1..64})" \
+expect_failure "ci-apply refuses a plan whose sha256 is not the approved one" "not the approved $(printf '0%.0s' {1..64})" \
   ci_apply PLAN_SHA256="$(printf '0%.0s' {1..64})"
-expect_fail "ci-apply refuses to run without the approved sha256" "PLAN_SHA256 is empty" ci_apply PLAN_SHA256=
-expect_fail "ci-apply refuses a missing plan file (it would plan anew)" "download the plan artifact first" \
+expect_failure "ci-apply refuses to run without the approved sha256" "PLAN_SHA256 is empty" ci_apply PLAN_SHA256=
+expect_failure "ci-apply refuses a missing plan file (it would plan anew)" "download the plan artifact first" \
   make --no-print-directory -C "$ROOT" ci-apply TF_PLAN_FILE="$TMP/tf/absent.tfplan" PLAN_SHA256="$approved_sha"
 
 # A stand-in trivy: records its arguments; the JSON report (--format json) is $TMP/report.json.
@@ -275,13 +248,13 @@ scan_remote() {
   make --no-print-directory -C "$ROOT" scan TRIVY="$TMP/bin/trivy" SCAN_IMAGE="$ref" || return 1
   grep -qF -- "--exit-code 1" "$TMP/trivy.args" && grep -qF -- "$ref" "$TMP/trivy.args"
 }
-expect_ok "make scan SCAN_IMAGE=repo@sha256:... scans the registry image (no local image needed)" scan_remote
+check_quiet "make scan SCAN_IMAGE=repo@sha256:... scans the registry image (no local image needed)" scan_remote
 scan_counts() {
   make --no-print-directory -C "$ROOT" scan TRIVY="$TMP/bin/trivy" SCAN_IMAGE="example@sha256:$(printf 'b%.0s' {1..64})"
 }
-expect_ok "make scan reports how many OS packages it scanned" scan_counts
+check_quiet "make scan reports how many OS packages it scanned" scan_counts
 printf '%s\n' '{"Metadata": {"OS": null}, "Results": [{"Class": "secret"}]}' >"$TMP/report.json"
-expect_fail "make scan fails when the scanner detects no OS package (it checked nothing)" \
+expect_failure "make scan fails when the scanner detects no OS package (it checked nothing)" \
   "trivy detected no OS packages" scan_counts
 printf '%s\n' '{"Results": [{"Class": "os-pkgs", "Packages": [{"Name": "libc6", "Version": "2.36-9"}]}]}' >"$TMP/report.json"
 
@@ -304,14 +277,14 @@ suites_start_stop() {
   echo "engine calls: $(engine_calls)"
   [[ "$(engine_calls)" == "status start stop" && ! -e "$TMP/engine.up" ]]
 }
-expect_ok "run-suites: no engine answers -> starts one for the suite that needs it, stops it after" suites_start_stop
+check_quiet "run-suites: no engine answers -> starts one for the suite that needs it, stops it after" suites_start_stop
 suites_fail_still_stop() {
   rm -f "$TMP/engine.up" "$TMP/engine.calls"
   if ENGINE_TARGETS=help suites help no-such-suite-target; then echo "a failing suite passed"; return 1; fi
   echo "engine calls: $(engine_calls)"
   [[ "$(engine_calls)" == "status start stop" && ! -e "$TMP/engine.up" ]]
 }
-expect_ok "run-suites: a failing suite still stops the engine it started" suites_fail_still_stop
+check_quiet "run-suites: a failing suite still stops the engine it started" suites_fail_still_stop
 suites_leave_foreign() {
   rm -f "$TMP/engine.calls"
   touch "$TMP/engine.up"
@@ -319,17 +292,17 @@ suites_leave_foreign() {
   echo "engine calls: $(engine_calls)"
   [[ "$(engine_calls)" == "status" && -e "$TMP/engine.up" ]]
 }
-expect_ok "run-suites: an engine that already answers is used and left running" suites_leave_foreign
+check_quiet "run-suites: an engine that already answers is used and left running" suites_leave_foreign
 suites_no_need() {
   rm -f "$TMP/engine.up" "$TMP/engine.calls"
   ENGINE_TARGETS=test-container suites help || return 1
   [[ -z "$(engine_calls)" ]]
 }
-expect_ok "run-suites: no engine is started when no suite needs one" suites_no_need
+check_quiet "run-suites: no engine is started when no suite needs one" suites_no_need
 make_test_passes_engine_targets() {
   make --no-print-directory -n -C "$ROOT" test 2>/dev/null | grep -E 'ENGINE_TARGETS="[^"]*\btest-container\b[^"]*" scripts/run-suites.sh'
 }
-expect_ok "make test names the engine suites (test-container) to run-suites" make_test_passes_engine_targets
+check_quiet "make test names the engine suites (test-container) to run-suites" make_test_passes_engine_targets
 
 # The weekly scan finds the newest tagged image in ECR (moto_server stands in for ECR).
 moto_pid=""
@@ -352,8 +325,8 @@ start_moto() {
   done
   ecr aws ecr create-repository --repository-name hello-cluster >/dev/null
 }
-expect_ok "moto_server answers as ECR on 127.0.0.1" start_moto
-expect_fail "scan-released: an empty repository is an error, not a pass" "holds no tagged image" \
+check_quiet "moto_server answers as ECR on 127.0.0.1" start_moto
+expect_failure "scan-released: an empty repository is an error, not a pass" "holds no tagged image" \
   ecr make --no-print-directory -C "$ROOT" scan-released TRIVY="$TMP/bin/trivy"
 scan_released() {
   local digest
@@ -365,7 +338,7 @@ scan_released() {
   cat "$TMP/trivy.args"
   [[ "$(grep -c -- "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-cluster@$digest" "$TMP/trivy.args")" == 2 ]]
 }
-expect_ok "scan-released scans the newest tagged image of the ECR repository by digest, and counts its OS packages" scan_released
+check_quiet "scan-released scans the newest tagged image of the ECR repository by digest, and counts its OS packages" scan_released
 stop_moto
 
 # The build base: pinned by digest where it is fetched from a registry, the same tag offline.
@@ -380,9 +353,9 @@ base_pinned() {
   ! grep -qiE '^FROM[[:space:]]+[a-z0-9./-]+:[^$[:space:]]+([[:space:]]|$)' "$ROOT/docker/Dockerfile" \
     || { echo "docker/Dockerfile names a registry image in FROM: the legacy builder pulls it even offline"; return 1; }
 }
-expect_ok "the build base is pinned by digest (docker/base.Dockerfile) and the offline tag matches it" base_pinned
+check_quiet "the build base is pinned by digest (docker/base.Dockerfile) and the offline tag matches it" base_pinned
 printf 'FROM debian:bookworm-slim\n' >"$TMP/base.Dockerfile"
-expect_fail "base-image-ref refuses a base without a digest" "must hold exactly one FROM image@sha256" \
+expect_failure "base-image-ref refuses a base without a digest" "must hold exactly one FROM image@sha256" \
   make --no-print-directory -C "$ROOT" base-image-ref BASE_DOCKERFILE="$TMP/base.Dockerfile"
 
 pip_pinned() {
@@ -391,18 +364,16 @@ pip_pinned() {
   [[ -z "$loose" ]] || { echo "not pinned exactly: $loose"; return 1; }
   grep -q 'requirements-ci.txt' "$ROOT/mk/ci.mk"
 }
-expect_ok "CI's pip packages are pinned exactly and make ci-tools installs that file" pip_pinned
+check_quiet "CI's pip packages are pinned exactly and make ci-tools installs that file" pip_pinned
 
 echo "== runner rehearsal: ci.yml's run steps as an unprivileged runner user (rehearsal.sh)"
 if "$HERE/rehearsal.sh"; then
   pass "runner rehearsal: every run step of ci.yml passes as the runner would run it"
 else
-  : >"$TMP/out"
   fail "runner rehearsal: a run step of ci.yml fails as the runner would run it (above)"
 fi
 
-echo "$passed passed, $failed failed"
-(( failed == 0 ))
+summary
 }
 
 main "$@"
