@@ -9,7 +9,11 @@ COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BUILD_DIR ?= build
 PORT ?= 8080
 
-APP_SRC := $(filter-out fcgi-app/src/main.c,$(wildcard fcgi-app/src/*.c))
+# The process shell: libfcgi, forks, signals, sockets. Every other source is the pure core, which
+# the unit tests and fuzz targets link alone: a core module that reaches into the shell (or
+# libfcgi) fails their link.
+SHELL_SRC := $(addprefix fcgi-app/src/,main.c master.c runtime.c worker.c healthcheck.c)
+CORE_SRC := $(filter-out $(SHELL_SRC),$(wildcard fcgi-app/src/*.c))
 APP_HDR := $(wildcard fcgi-app/src/*.h fcgi-app/tests/*.h)
 UNIT_TESTS := $(patsubst fcgi-app/tests/%.c,%,$(wildcard fcgi-app/tests/check_*.c))
 
@@ -20,18 +24,19 @@ APP_LDFLAGS := -pie -Wl,-z,relro,-z,now
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-APP_OBJ := $(patsubst fcgi-app/src/%.c,obj/%.o,$(APP_SRC))
+CORE_OBJ := $(patsubst fcgi-app/src/%.c,obj/%.o,$(CORE_SRC))
+SHELL_OBJ := $(patsubst fcgi-app/src/%.c,obj/%.o,$(SHELL_SRC))
 
 # $(call build_variant,dir,cflags,ldflags): each source compiled once per variant, then
-# linked into the responder and every unit test (the arm64 image builds them all under
-# emulation, where each compile costs seconds).
+# linked into the responder and (the core only) every unit test (the arm64 image builds them all
+# under emulation, where each compile costs seconds).
 define build_variant
 $(1)/obj/%.o: fcgi-app/src/%.c $(APP_HDR) | $(1)/obj/
 	$$(CC) $(2) -c $$< -o $$@
-$(1)/hello: $(1)/obj/main.o $(addprefix $(1)/,$(APP_OBJ)) | $(1)/
+$(1)/hello: $(addprefix $(1)/,$(SHELL_OBJ) $(CORE_OBJ)) | $(1)/
 	$$(CC) $(2) $$^ -o $$@ $(3) -lfcgi
-$(1)/check_%: fcgi-app/tests/check_%.c $(addprefix $(1)/,$(APP_OBJ)) $(APP_HDR) | $(1)/
-	$$(CC) $(2) -Ifcgi-app/src $$< $(addprefix $(1)/,$(APP_OBJ)) -o $$@ $(3) -lfcgi $$(CHECK_LIBS)
+$(1)/check_%: fcgi-app/tests/check_%.c $(addprefix $(1)/,$(CORE_OBJ)) $(APP_HDR) | $(1)/
+	$$(CC) $(2) -Ifcgi-app/src $$< $(addprefix $(1)/,$(CORE_OBJ)) -o $$@ $(3) $$(CHECK_LIBS)
 endef
 $(eval $(call build_variant,$(BUILD_DIR),$(APP_CFLAGS),$(APP_LDFLAGS)))
 $(eval $(call build_variant,$(BUILD_DIR)/san,$(WARN) -D_GNU_SOURCE $(SAN_FLAGS),-fsanitize=address,undefined))
@@ -80,7 +85,7 @@ test-valgrind: $(addprefix $(BUILD_DIR)/,$(UNIT_TESTS)) ## Unit tests under valg
 define fuzz_target
 	@mkdir -p $(BUILD_DIR)/fuzz-corpus-$(1)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ifcgi-app/src \
-	  fcgi-app/fuzz/fuzz_$(1).c $(filter-out fcgi-app/src/worker.c fcgi-app/src/master.c,$(APP_SRC)) \
+	  fcgi-app/fuzz/fuzz_$(1).c $(CORE_SRC) \
 	  -o $(BUILD_DIR)/fuzz_$(1)
 	$(BUILD_DIR)/fuzz_$(1) -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 \
 	  -artifact_prefix=$(BUILD_DIR)/fuzz-$(1)- $(BUILD_DIR)/fuzz-corpus-$(1) $(2)
