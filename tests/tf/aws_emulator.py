@@ -37,8 +37,14 @@ What is added, and why it matters for the test:
     target group a modified listener forwards to names the load balancer.
   * Application Auto Scaling: updating a target tracking policy keeps one
     set of alarms (moto left the old set behind).
+  * CloudWatch Logs: CreateLogGroup and the added AssociateKmsKey refuse a
+    KMS key whose policy does not let logs.REGION.amazonaws.com use it for
+    that log group (AccessDeniedException); DisassociateKmsKey is added.
   * EKS DescribeAddonVersions from a fixed catalog, and CreateAddon refuses
     a version that the catalog does not offer for the cluster's version.
+  * ELB: turning access logs on is refused ("Access Denied for bucket")
+    unless the bucket exists and its policy lets the region's ELB account or
+    the log delivery principal put the log objects.
   * EKS: the control-plane log group /aws/eks/NAME/cluster is created by
     the cluster when logging is on, and re-created by the service when it
     is deleted while or just after the cluster goes, as EKS does.
@@ -645,6 +651,194 @@ def patch_eks_addon_versions() -> None:
     eks_urls.url_paths["{0}/addons/supported-versions$"] = eks_describe_addon_versions
 
 
+# ------------------------------------------------------- ELB access logs
+# Elastic Load Balancing, "Enable access logs for your Application Load
+# Balancer": "The bucket must have a bucket policy that grants Elastic Load
+# Balancing permission to write to the bucket." In the Regions available
+# before August 2022 that is the region's ELB account (the table on that
+# page); "For regions launched in August 2022 or later, you should instead
+# provide a policy that grants permissions to the
+# logdelivery.elasticloadbalancing.amazonaws.com principal."
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+# ELB checks it when logging is turned on and refuses with
+# "InvalidConfigurationRequest: Access Denied for bucket: NAME. Please check
+# S3bucket permission" (terraform-aws-modules/terraform-aws-s3-bucket#185);
+# moto turned logging on whatever the bucket said.
+ELB_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-south-1": "718504428378", "ap-northeast-1": "582318560864", "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-southeast-3": "589379963580", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-west-3": "009996457667",
+    "eu-south-1": "635631232127", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}
+ELB_LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def elb_may_write_access_logs(policy_text: str | None, bucket: str, prefix: str, account_id: str,
+                              region: str) -> bool:
+    """Returns whether a bucket policy lets ELB put the load balancer's log
+    objects: an Allow of s3:PutObject on bucket[/prefix]/AWSLogs/ACCOUNT/
+    elasticloadbalancing/REGION/... (the log file name format of the access
+    logs page) to the region's ELB account or the log delivery principal."""
+    import fnmatch
+
+    if not policy_text:
+        return False
+    try:
+        statements = _listed(json.loads(policy_text).get("Statement", []))
+    except (ValueError, AttributeError):
+        return False
+    key = "/".join(part for part in (prefix.strip("/"), "AWSLogs", account_id, "elasticloadbalancing", region,
+                                     "access.log.gz") if part)
+    object_arn = f"arn:aws:s3:::{bucket}/{key}"
+    elb_account = ELB_ACCOUNTS.get(region)
+    for statement in statements:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal", {})
+        names = {"*"} if principal == "*" else (
+            set(_listed(principal.get("AWS", []))) | set(_listed(principal.get("Service", []))))
+        writer = "*" in names or ELB_LOG_DELIVERY in names or (elb_account is not None and any(
+            name == elb_account or re.fullmatch(rf"arn:aws[a-z-]*:iam::{elb_account}:root", str(name)) for name in names))
+        puts = any(fnmatch.fnmatchcase("s3:putobject", str(action).lower()) for action in _listed(statement.get("Action", [])))
+        covers = any(fnmatch.fnmatchcase(object_arn, str(resource)) for resource in _listed(statement.get("Resource", [])))
+        if writer and puts and covers:
+            return True
+    return False
+
+
+def patch_elbv2_access_logs_permission() -> None:
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2.models import ELBv2Backend
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    original = ELBv2Backend.modify_load_balancer_attributes
+
+    def modify_load_balancer_attributes(self: Any, arn: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        balancer = self.load_balancers.get(arn)
+        if balancer is not None and str(attrs.get("access_logs.s3.enabled", "")).lower() == "true":
+            merged = {**balancer.attrs, **attrs}
+            bucket = merged.get("access_logs.s3.bucket") or ""
+            try:
+                policy = s3_backends[self.account_id][get_partition(self.region_name)].get_bucket(bucket).policy
+            except Exception:  # no such bucket: nothing grants anything
+                policy = None
+            text = policy.decode() if isinstance(policy, bytes) else policy
+            if not elb_may_write_access_logs(text, bucket, merged.get("access_logs.s3.prefix") or "",
+                                             self.account_id, self.region_name):
+                raise ELBClientError("InvalidConfigurationRequest",
+                                     f"Access Denied for bucket: {bucket}. Please check S3bucket permission")
+        return original(self, arn, attrs)
+
+    ELBv2Backend.modify_load_balancer_attributes = modify_load_balancer_attributes
+
+
+# ------------------------------------------- CloudWatch Logs and KMS keys
+# A log group is encrypted by CloudWatch Logs itself, as its service principal,
+# so the key policy must let that principal use the key: the CloudWatch Logs
+# User Guide, "Encrypt log data in CloudWatch Logs using AWS Key Management
+# Service" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html),
+# grants "Principal": {"Service": "logs.region.amazonaws.com"} kms:Encrypt*,
+# kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*, optionally
+# conditioned on "kms:EncryptionContext:aws:logs:arn" (the log group's ARN).
+# A key whose policy does not is refused at CreateLogGroup and AssociateKmsKey:
+# "AccessDeniedException: The specified KMS key does not exist or is not allowed
+# to be used with Arn 'arn:aws:logs:REGION:ACCOUNT:log-group:NAME'"
+# (hashicorp/terraform-provider-aws#29282, ministryofjustice/modernisation-platform#7870).
+# moto stores any key ID and has no AssociateKmsKey / DisassociateKmsKey.
+LOGS_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt")
+
+
+def _policy_values(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _statement_lets_logs_use_key(statement: dict[str, Any], region: str, account: str, log_group_arn: str) -> bool:
+    import fnmatch
+
+    if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotPrincipal" in statement:
+        return False
+    principal = statement.get("Principal")
+    services = _policy_values(principal.get("Service")) if isinstance(principal, dict) else []
+    if principal != "*" and f"logs.{region}.amazonaws.com" not in services:
+        return False
+    actions = _policy_values(statement.get("Action"))
+    if not all(any(fnmatch.fnmatchcase(needed, granted) for granted in actions) for needed in LOGS_KEY_ACTIONS):
+        return False
+    context = {"kms:EncryptionContext:aws:logs:arn": log_group_arn, "aws:SourceAccount": account,
+               "aws:SourceArn": log_group_arn}
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        for key, values in conditions.items():
+            if key not in context or operator not in ("ArnEquals", "ArnLike", "StringEquals", "StringLike"):
+                return False  # a condition this emulator cannot evaluate never grants
+            match = fnmatch.fnmatchcase if operator.endswith("Like") else str.__eq__
+            if not any(match(context[key], value) for value in _policy_values(values)):
+                return False
+    return True
+
+
+def check_logs_may_use_key(account: str, region: str, log_group_name: str, kms_key_id: str) -> None:
+    """Raises AccessDeniedException unless kms_key_id is an enabled key whose policy lets
+    CloudWatch Logs of region use it for the log group log_group_name."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.kms.models import kms_backends
+
+    log_group_arn = f"arn:aws:logs:{region}:{account}:log-group:{log_group_name}"
+    key_region = kms_key_id.split(":")[3] if kms_key_id.startswith("arn:") else region
+    key = None
+    try:
+        key = kms_backends[account][key_region].describe_key(kms_key_id)
+    except Exception:  # unknown key: refused below like one CloudWatch Logs may not use
+        pass
+    allowed = key is not None and key.key_state == "Enabled" and any(
+        _statement_lets_logs_use_key(statement, region, account, log_group_arn)
+        for statement in json.loads(key.policy).get("Statement", []))
+    if not allowed:
+        raise JsonRESTError("AccessDeniedException", "The specified KMS key does not exist or is not allowed "
+                            f"to be used with Arn '{log_group_arn}'")
+
+
+def patch_logs_kms_keys() -> None:
+    from moto.logs.models import LogsBackend
+    from moto.logs.responses import LogsResponse
+
+    original_create = LogsBackend.create_log_group
+
+    def create_log_group(self: Any, log_group_name: str, tags: dict[str, str], **kwargs: Any) -> Any:
+        if kwargs.get("kmsKeyId"):
+            check_logs_may_use_key(self.account_id, self.region_name, log_group_name, kwargs["kmsKeyId"])
+        return original_create(self, log_group_name, tags, **kwargs)
+
+    def associate_kms_key(self: LogsResponse) -> str:
+        group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+        if group is None:
+            from moto.logs.exceptions import ResourceNotFoundException
+            raise ResourceNotFoundException()
+        check_logs_may_use_key(self.current_account, self.region, group.name, self._get_param("kmsKeyId"))
+        group.kms_key_id = self._get_param("kmsKeyId")
+        return ""
+
+    def disassociate_kms_key(self: LogsResponse) -> str:
+        group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+        if group is None:
+            from moto.logs.exceptions import ResourceNotFoundException
+            raise ResourceNotFoundException()
+        group.kms_key_id = None
+        return ""
+
+    LogsBackend.create_log_group = create_log_group
+    LogsResponse.associate_kms_key = associate_kms_key
+    LogsResponse.disassociate_kms_key = disassociate_kms_key
+
+
 # ------------------------------------------------------------------- server
 
 
@@ -661,7 +855,9 @@ def main() -> int:
     patch_elbv2_listener_target_groups()
     patch_target_tracking_policy_update()
     patch_eks_control_plane_log_group()
+    patch_elbv2_access_logs_permission()
     patch_eks_addon_versions()
+    patch_logs_kms_keys()
 
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
 
