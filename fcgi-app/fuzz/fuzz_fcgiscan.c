@@ -8,8 +8,8 @@
 
 #include "fcgiscan.h"
 
-#define CHECK(cond)        \
-    do {                   \
+#define CHECK(cond)           \
+    do {                      \
         if (!(cond)) abort(); \
     } while (0)
 
@@ -53,8 +53,8 @@ static void check_request(const uint8_t *p, size_t len, unsigned id)
                 lens[i] = params[q++];
             } else {
                 CHECK(plen - q >= 4);
-                lens[i] = (size_t)(params[q] & 0x7f) << 24 | (size_t)params[q + 1] << 16 |
-                          (size_t)params[q + 2] << 8 | params[q + 3];
+                lens[i] = (size_t)(params[q] & 0x7f) << 24 | (size_t)params[q + 1] << 16 | (size_t)params[q + 2] << 8 |
+                          params[q + 3];
                 q += 4;
             }
         }
@@ -72,9 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     hello_fcgi_scan(data, size, &r);
     switch (r.verdict) {
-    case HELLO_FCGI_NEED_MORE:
-        CHECK(size < HELLO_FCGI_REQUEST_MAX);
-        break;
+    case HELLO_FCGI_NEED_MORE: CHECK(size < HELLO_FCGI_REQUEST_MAX); break;
     case HELLO_FCGI_REQUEST:
         CHECK(r.length > 0 && r.length <= size && r.length <= HELLO_FCGI_REQUEST_MAX);
         check_request(data, r.length, r.request_id);
@@ -93,14 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case HELLO_FCGI_SKIP:
-    case HELLO_FCGI_UNKNOWN_ROLE:
-        CHECK(r.length >= HELLO_FCGI_HEADER_LEN && r.length <= size);
-        break;
-    case HELLO_FCGI_INVALID:
-        CHECK(r.why != NULL);
-        break;
-    default:
-        CHECK(0);
+    case HELLO_FCGI_UNKNOWN_ROLE: CHECK(r.length >= HELLO_FCGI_HEADER_LEN && r.length <= size); break;
+    case HELLO_FCGI_INVALID: CHECK(r.why != NULL); break;
+    default: CHECK(0);
     }
     return 0;
 }

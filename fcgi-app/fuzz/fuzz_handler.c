@@ -58,8 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char name[HELLO_NAME_MAX_BYTES + 1];
     size_t name_len;
     hello_name_status st = hello_name_decode((const char *)data, size, name, sizeof name, &name_len);
-    if (st == HELLO_NAME_OK && (name_len == 0 || name_len > HELLO_NAME_MAX_BYTES || strlen(name) != name_len))
-        abort();
+    if (st == HELLO_NAME_OK && (name_len == 0 || name_len > HELLO_NAME_MAX_BYTES || strlen(name) != name_len)) abort();
     free(copy);
     return 0;
 }

@@ -29,8 +29,8 @@ static int int_var(hello_getenv_fn get, const char *name, int min, int max, int 
 }
 
 /* Copies NAME into out (size out_size) when set. Returns 0, or -1 with a message. */
-static int str_var(hello_getenv_fn get, const char *name, char *out, size_t out_size, int must_be_absolute,
-                   char *err, size_t err_size)
+static int str_var(hello_getenv_fn get, const char *name, char *out, size_t out_size, int must_be_absolute, char *err,
+                   size_t err_size)
 {
     const char *s = get(name);
 
@@ -146,8 +146,7 @@ static int trusted_proxies_var(hello_getenv_fn get, hello_config *cfg, char *err
         item = next;
     }
 fail:
-    snprintf(err, err_size, "TRUSTED_PROXY_CIDRS must be comma-separated CIDRs such as 10.0.0.0/16,fd00::/8: %s",
-             why);
+    snprintf(err, err_size, "TRUSTED_PROXY_CIDRS must be comma-separated CIDRs such as 10.0.0.0/16,fd00::/8: %s", why);
     cfg->trusted_proxy_count = 0;
     return -1;
 }
@@ -206,8 +205,10 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
     /* RUNTIME_DIR is written into nginx.conf unquoted (pid, temp paths, upstream sockets): a space
      * would split the directive and a ';' or brace would end it or open another. */
     if (cfg->runtime_dir[strspn(cfg->runtime_dir, NGINX_SAFE_CHARS)] != '\0') {
-        snprintf(err, err_size, "RUNTIME_DIR may hold only letters, digits and / . _ - (it goes into nginx.conf), "
-                 "got \"%.40s\"", cfg->runtime_dir);
+        snprintf(err, err_size,
+                 "RUNTIME_DIR may hold only letters, digits and / . _ - (it goes into nginx.conf), "
+                 "got \"%.40s\"",
+                 cfg->runtime_dir);
         return -1;
     }
     if (str_var(get, "NGINX_BIN", cfg->nginx_bin, sizeof cfg->nginx_bin, 1, err, err_size) < 0) return -1;
@@ -215,8 +216,7 @@ int hello_config_load(hello_config *cfg, hello_getenv_fn get, int cpus, char *er
         return -1;
     if (choice_var(get, "WORKER_SCHED_POLICY", "other", "batch", &cfg->worker_batch, err, err_size) < 0) return -1;
     if (choice_var(get, "LOG_HEALTH_CHECKS", "0", "1", &cfg->log_health_checks, err, err_size) < 0) return -1;
-    if (choice_var(get, "HELLO_TEST_DISABLE_RESTART", "0", "1", &cfg->disable_restart, err, err_size) < 0)
-        return -1;
+    if (choice_var(get, "HELLO_TEST_DISABLE_RESTART", "0", "1", &cfg->disable_restart, err, err_size) < 0) return -1;
     if (trusted_proxies_var(get, cfg, err, err_size) < 0) return -1;
     return 0;
 }

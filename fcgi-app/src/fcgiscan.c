@@ -51,11 +51,11 @@ static void write_header(unsigned char *p, unsigned type, unsigned id, size_t co
  * byte below 0x80, else four bytes with the top bit set ("nameLengthB3 >> 7 == 1"). The stream may
  * be split across records anywhere, so this is fed piece by piece. */
 typedef struct {
-    int value_next;        /* the next length read is the value's */
-    unsigned char len[4];  /* a four-byte length being read */
+    int value_next;       /* the next length read is the value's */
+    unsigned char len[4]; /* a four-byte length being read */
     int len_have;
     size_t name_len;
-    size_t skip;           /* name and value bytes still to pass */
+    size_t skip; /* name and value bytes still to pass */
 } pairs;
 
 /* Feeds n bytes of the stream. Returns 0, or -1 when a pair claims more bytes than a whole request
@@ -132,7 +132,8 @@ void hello_fcgi_scan(const unsigned char *buf, size_t len, hello_fcgi_scan_resul
         read_header(buf + off, &h);
         rec = HELLO_FCGI_HEADER_LEN + h.content + h.padding;
         if (h.version != VERSION_1) return verdict(out, HELLO_FCGI_INVALID, 0, "not FastCGI version 1");
-        if (off + rec > HELLO_FCGI_REQUEST_MAX) return verdict(out, HELLO_FCGI_INVALID, 0, "request larger than 64 KiB");
+        if (off + rec > HELLO_FCGI_REQUEST_MAX)
+            return verdict(out, HELLO_FCGI_INVALID, 0, "request larger than 64 KiB");
         avail = len - off - HELLO_FCGI_HEADER_LEN;
         if (avail > h.content) avail = h.content;
 
@@ -162,7 +163,8 @@ void hello_fcgi_scan(const unsigned char *buf, size_t len, hello_fcgi_scan_resul
         /* This application does not multiplex (FCGI_MPXS_CONNS "0"), and a management record in
          * the middle of a request is one libfcgi would answer from its overflowing buffer. */
         if (h.id == 0) return verdict(out, HELLO_FCGI_INVALID, 0, "management record inside a request");
-        if (h.id != out->request_id) return verdict(out, HELLO_FCGI_INVALID, 0, "a second request id on the connection");
+        if (h.id != out->request_id)
+            return verdict(out, HELLO_FCGI_INVALID, 0, "a second request id on the connection");
         if (stage == IN_PARAMS) {
             if (h.type != PARAMS) return verdict(out, HELLO_FCGI_INVALID, 0, "expected FCGI_PARAMS");
             if (pairs_feed(&params, buf + off + HELLO_FCGI_HEADER_LEN, avail) < 0)

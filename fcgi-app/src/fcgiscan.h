@@ -26,10 +26,10 @@ typedef enum {
 
 typedef struct {
     hello_fcgi_verdict verdict;
-    size_t length;          /* bytes the verdict covers (REQUEST, MANAGEMENT, SKIP, UNKNOWN_ROLE) */
-    unsigned request_id;    /* of the BEGIN_REQUEST (REQUEST, UNKNOWN_ROLE) */
-    int keep_conn;          /* BEGIN_REQUEST's FCGI_KEEP_CONN flag (REQUEST) */
-    const char *why;        /* INVALID: a short reason for the log */
+    size_t length;       /* bytes the verdict covers (REQUEST, MANAGEMENT, SKIP, UNKNOWN_ROLE) */
+    unsigned request_id; /* of the BEGIN_REQUEST (REQUEST, UNKNOWN_ROLE) */
+    int keep_conn;       /* BEGIN_REQUEST's FCGI_KEEP_CONN flag (REQUEST) */
+    const char *why;     /* INVALID: a short reason for the log */
 } hello_fcgi_scan_result;
 
 /* Examines the first len bytes waiting on a connection (a request starts at buf[0]). Never fails:

@@ -39,9 +39,8 @@ hello_route hello_route_of(const char *path, int internal)
 const char *hello_route_name(hello_route route)
 {
     static const char *const names[HELLO_ROUTE_COUNT] = {
-        [HELLO_ROUTE_HELLO] = "hello",     [HELLO_ROUTE_BYE] = "bye",
-        [HELLO_ROUTE_HEALTHZ] = "healthz", [HELLO_ROUTE_READYZ] = "readyz",
-        [HELLO_ROUTE_METRICS] = "metrics", [HELLO_ROUTE_UNKNOWN] = "unknown",
+        [HELLO_ROUTE_HELLO] = "hello",   [HELLO_ROUTE_BYE] = "bye",         [HELLO_ROUTE_HEALTHZ] = "healthz",
+        [HELLO_ROUTE_READYZ] = "readyz", [HELLO_ROUTE_METRICS] = "metrics", [HELLO_ROUTE_UNKNOWN] = "unknown",
     };
     return (unsigned)route < HELLO_ROUTE_COUNT ? names[route] : "unknown";
 }
@@ -120,8 +119,7 @@ static const char *reason_phrase(int status)
     }
 }
 
-long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out,
-                           size_t out_size)
+long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out, size_t out_size)
 {
     if (body == NULL) {
         body = res->body;

@@ -18,22 +18,22 @@ typedef enum {
 } hello_route;
 
 typedef struct {
-    const char *method;   /* REQUEST_METHOD; NULL is treated as unknown */
-    const char *path;     /* decoded, normalised path (nginx $document_uri) */
-    const char *query;    /* raw query string, may be NULL */
-    int internal;         /* 1 when the request came through the internal (metrics) listener */
-    int draining;         /* 1 once shutdown has begun */
+    const char *method; /* REQUEST_METHOD; NULL is treated as unknown */
+    const char *path;   /* decoded, normalised path (nginx $document_uri) */
+    const char *query;  /* raw query string, may be NULL */
+    int internal;       /* 1 when the request came through the internal (metrics) listener */
+    int draining;       /* 1 once shutdown has begun */
 } hello_request;
 
 #define HELLO_BODY_MAX (HELLO_NAME_MAX_BYTES + 64)
 
 typedef struct {
-    int status;               /* HTTP status code */
+    int status; /* HTTP status code */
     hello_route route;
-    int head;                 /* HEAD: send headers only */
-    int wants_metrics;        /* the body is the metrics exposition, rendered by the caller */
-    const char *allow;        /* Allow header value, or NULL */
-    const char *request_id;   /* X-Request-ID value, set by the caller after hello_handle; NULL: none */
+    int head;               /* HEAD: send headers only */
+    int wants_metrics;      /* the body is the metrics exposition, rendered by the caller */
+    const char *allow;      /* Allow header value, or NULL */
+    const char *request_id; /* X-Request-ID value, set by the caller after hello_handle; NULL: none */
     char body[HELLO_BODY_MAX];
     size_t body_len;
 } hello_response;
@@ -71,7 +71,6 @@ const char *hello_route_name(hello_route route);
  * res->request_id passes hello_reqid_is_sane, ...) and, unless res->head, the body into out.
  * body/body_len override res->body when non-NULL (metrics).
  * Returns the number of bytes written, or -1 when out is too small. */
-long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out,
-                           size_t out_size);
+long hello_response_format(const hello_response *res, const char *body, size_t body_len, char *out, size_t out_size);
 
 #endif /* HELLO_HANDLER_H_ */

@@ -139,7 +139,8 @@ void hello_log_emit(const hello_logger *lg, hello_log_level level, const char *m
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     len = strftime(line, sizeof line, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
-    len += (size_t)snprintf(line + len, sizeof line - len, ".%03ldZ\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%ld,\"msg\":\"",
+    len += (size_t)snprintf(line + len, sizeof line - len,
+                            ".%03ldZ\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%ld,\"msg\":\"",
                             (long)(tv.tv_usec / 1000), level_names[level], lg->component, (long)getpid());
     hello_json_escape(line, sizeof line - 3, &len, msg); /* our own short messages: never cut */
     line[len++] = '"';

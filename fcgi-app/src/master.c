@@ -24,7 +24,7 @@
 typedef enum { RUNNING, DELAYING, DRAINING, STOPPING_WORKERS } phase;
 
 typedef struct {
-    pid_t pid;               /* 0 when not running */
+    pid_t pid; /* 0 when not running */
     long long started_ms;
     long long restart_at_ms; /* > 0: restart due at this time */
     int backoff_ms;
@@ -33,9 +33,9 @@ typedef struct {
 typedef struct {
     hello_app *app;
     int signal_fd;
-    sigset_t stop_signals;   /* hello_worker_stop_signals: drain here, stop in a worker */
-    hello_relay *relay;      /* nginx's stdout on its way to ours */
-    int relay_write_fd;      /* the pipe's write end, until nginx has it */
+    sigset_t stop_signals; /* hello_worker_stop_signals: drain here, stop in a worker */
+    hello_relay *relay;    /* nginx's stdout on its way to ours */
+    int relay_write_fd;    /* the pipe's write end, until nginx has it */
     pid_t nginx_pid;
     worker_slot workers[HELLO_MAX_WORKERS];
     phase phase;
@@ -262,9 +262,10 @@ static void on_child_exit(master *m, pid_t pid, int wstatus)
     if (app->cfg.disable_restart) return;
     worker_slot *w = &m->workers[i];
     if (now_ms() - w->started_ms >= STABLE_AFTER_MS) w->backoff_ms = 0;
-    else w->backoff_ms = w->backoff_ms == 0 ? RESTART_BACKOFF_MIN_MS
-                         : w->backoff_ms * 2 > RESTART_BACKOFF_MAX_MS ? RESTART_BACKOFF_MAX_MS
-                                                                      : w->backoff_ms * 2;
+    else
+        w->backoff_ms = w->backoff_ms == 0                           ? RESTART_BACKOFF_MIN_MS
+                        : w->backoff_ms * 2 > RESTART_BACKOFF_MAX_MS ? RESTART_BACKOFF_MAX_MS
+                                                                     : w->backoff_ms * 2;
     w->restart_at_ms = now_ms() + w->backoff_ms;
 }
 
@@ -368,8 +369,7 @@ int hello_master_run(hello_app *app, const char *tpl)
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-        (m.signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || (m.signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
         hello_log(&app->log, HELLO_LOG_ERROR, "cannot set up signal handling", "error", strerror(errno));
         return 2;
     }

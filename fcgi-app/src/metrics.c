@@ -7,9 +7,8 @@
 static const uint64_t bucket_bounds_us[HELLO_BUCKET_COUNT] = {HELLO_BUCKETS_US};
 
 static const char *const status_labels[HELLO_STATUS_COUNT] = {
-    [HELLO_STATUS_200] = "200", [HELLO_STATUS_400] = "400", [HELLO_STATUS_404] = "404",
-    [HELLO_STATUS_405] = "405", [HELLO_STATUS_500] = "500", [HELLO_STATUS_503] = "503",
-    [HELLO_STATUS_OTHER] = "other",
+    [HELLO_STATUS_200] = "200", [HELLO_STATUS_400] = "400", [HELLO_STATUS_404] = "404",     [HELLO_STATUS_405] = "405",
+    [HELLO_STATUS_500] = "500", [HELLO_STATUS_503] = "503", [HELLO_STATUS_OTHER] = "other",
 };
 
 hello_metrics *hello_metrics_create(int workers, double start_time)
@@ -31,8 +30,7 @@ void hello_metrics_destroy(hello_metrics *m)
  * avoids a locked instruction on the hot path; readers may see a value one update old. */
 static void bump(_Atomic uint64_t *counter, uint64_t by)
 {
-    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + by,
-                          memory_order_relaxed);
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + by, memory_order_relaxed);
 }
 
 void hello_metrics_begin(hello_metrics_slot *slot)
@@ -144,25 +142,30 @@ long hello_metrics_render(const hello_metrics *m, const hello_build_info *build,
     }
 
     for (int i = 0; i < workers; i++) in_flight += atomic_load_explicit(&m->slots[i].in_flight, memory_order_relaxed);
-    put(&w, "# HELP hello_requests_in_flight Requests being handled by the responder right now.\n"
-            "# TYPE hello_requests_in_flight gauge\n"
-            "hello_requests_in_flight %lld\n",
+    put(&w,
+        "# HELP hello_requests_in_flight Requests being handled by the responder right now.\n"
+        "# TYPE hello_requests_in_flight gauge\n"
+        "hello_requests_in_flight %lld\n",
         (long long)in_flight);
-    put(&w, "# HELP hello_workers Responder worker processes configured.\n"
-            "# TYPE hello_workers gauge\n"
-            "hello_workers %d\n",
+    put(&w,
+        "# HELP hello_workers Responder worker processes configured.\n"
+        "# TYPE hello_workers gauge\n"
+        "hello_workers %d\n",
         m->workers);
-    put(&w, "# HELP hello_worker_restarts_total Worker processes restarted after dying.\n"
-            "# TYPE hello_worker_restarts_total counter\n"
-            "hello_worker_restarts_total %llu\n",
+    put(&w,
+        "# HELP hello_worker_restarts_total Worker processes restarted after dying.\n"
+        "# TYPE hello_worker_restarts_total counter\n"
+        "hello_worker_restarts_total %llu\n",
         (unsigned long long)load(&m->worker_restarts));
-    put(&w, "# HELP hello_draining 1 once shutdown has begun.\n"
-            "# TYPE hello_draining gauge\n"
-            "hello_draining %d\n",
+    put(&w,
+        "# HELP hello_draining 1 once shutdown has begun.\n"
+        "# TYPE hello_draining gauge\n"
+        "hello_draining %d\n",
         atomic_load_explicit(&m->draining, memory_order_relaxed) ? 1 : 0);
-    put(&w, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-            "# TYPE process_start_time_seconds gauge\n"
-            "process_start_time_seconds %.3f\n",
+    put(&w,
+        "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+        "# TYPE process_start_time_seconds gauge\n"
+        "process_start_time_seconds %.3f\n",
         m->start_time);
     put(&w, "# HELP hello_build_info Build information.\n"
             "# TYPE hello_build_info gauge\n"

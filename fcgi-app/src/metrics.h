@@ -34,10 +34,10 @@ typedef struct {
 } hello_metrics_slot;
 
 typedef struct {
-    double start_time;                  /* process start, seconds since the epoch */
-    _Atomic int draining;               /* set by the master once shutdown has begun */
-    _Atomic uint64_t worker_restarts;   /* written by the master */
-    int workers;                        /* configured worker count */
+    double start_time;                /* process start, seconds since the epoch */
+    _Atomic int draining;             /* set by the master once shutdown has begun */
+    _Atomic uint64_t worker_restarts; /* written by the master */
+    int workers;                      /* configured worker count */
     hello_metrics_slot slots[HELLO_MAX_WORKERS];
 } hello_metrics;
 

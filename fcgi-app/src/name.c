@@ -72,8 +72,7 @@ static hello_name_status validate(const unsigned char *s, size_t len)
     return HELLO_NAME_OK;
 }
 
-hello_name_status hello_name_decode(const char *raw, size_t raw_len, char *out, size_t out_size,
-                                    size_t *out_len)
+hello_name_status hello_name_decode(const char *raw, size_t raw_len, char *out, size_t out_size, size_t *out_len)
 {
     size_t n = 0;
     int too_long = 0;

@@ -5,7 +5,7 @@
 
 /* The greeting's name: taken from the query string, percent-decoded, validated. */
 
-#define HELLO_NAME_MAX_CHARS 64                       /* Unicode code points; a plain number: a message states it */
+#define HELLO_NAME_MAX_CHARS 64                         /* Unicode code points; a plain number: a message states it */
 #define HELLO_NAME_MAX_BYTES (HELLO_NAME_MAX_CHARS * 4) /* UTF-8 worst case */
 #define HELLO_NAME_DEFAULT "John"
 
@@ -27,8 +27,7 @@ hello_name_status hello_name_from_query(const char *query, char *out, size_t out
 
 /* Percent-decodes raw[0..raw_len) ('+' is a space) into out and validates it as a name.
  * Same contract as hello_name_from_query; an empty result is HELLO_NAME_ABSENT. */
-hello_name_status hello_name_decode(const char *raw, size_t raw_len, char *out, size_t out_size,
-                                    size_t *out_len);
+hello_name_status hello_name_decode(const char *raw, size_t raw_len, char *out, size_t out_size, size_t *out_len);
 
 /* One line of plain text explaining a non-OK status, for a 400 body. */
 const char *hello_name_status_reason(hello_name_status status);

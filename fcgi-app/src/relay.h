@@ -13,9 +13,9 @@
 #define HELLO_RELAY_BUF (64 * 1024)
 
 typedef struct {
-    int in_fd;                    /* read end of nginx's stdout pipe, -1 once it is closed */
-    int out_fd;                   /* where lines go (the master's stdout) */
-    size_t len;                   /* bytes of an unfinished line in buf */
+    int in_fd;  /* read end of nginx's stdout pipe, -1 once it is closed */
+    int out_fd; /* where lines go (the master's stdout) */
+    size_t len; /* bytes of an unfinished line in buf */
     char buf[HELLO_RELAY_BUF];
     char out[HELLO_RELAY_BUF * 6]; /* a line whose every byte becomes \ufffd */
 } hello_relay;

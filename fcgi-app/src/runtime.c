@@ -197,9 +197,14 @@ static int write_nginx_conf(hello_app *app, const char *tpl, char *conf_path, si
     snprintf(nginx_workers, sizeof nginx_workers, "%d", app->cfg.nginx_workers);
     realip_directives(&app->cfg, realip, sizeof realip);
     hello_template_var vars[] = {
-        {"LISTEN_ADDRESS", app->cfg.listen_address}, {"PORT", port}, {"METRICS_PORT", metrics_port},
-        {"NGINX_WORKERS", nginx_workers}, {"RUNTIME_DIR", app->run_dir}, {"UPSTREAM_SERVERS", upstream},
-        {"LOG_HEALTH_CHECKS", app->cfg.log_health_checks ? "1" : "0"}, {"REAL_IP", realip},
+        {"LISTEN_ADDRESS", app->cfg.listen_address},
+        {"PORT", port},
+        {"METRICS_PORT", metrics_port},
+        {"NGINX_WORKERS", nginx_workers},
+        {"RUNTIME_DIR", app->run_dir},
+        {"UPSTREAM_SERVERS", upstream},
+        {"LOG_HEALTH_CHECKS", app->cfg.log_health_checks ? "1" : "0"},
+        {"REAL_IP", realip},
     };
     n = hello_template_render(tpl, vars, sizeof vars / sizeof vars[0], conf, NGINX_CONF_MAX, err, sizeof err);
     if (n < 0) {

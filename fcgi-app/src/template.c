@@ -11,8 +11,8 @@ static size_t placeholder_name_len(const char *p)
     return p[n] == '}' ? n : 0;
 }
 
-long hello_template_render(const char *tpl, const hello_template_var *vars, size_t nvars, char *out,
-                           size_t out_size, char *err, size_t err_size)
+long hello_template_render(const char *tpl, const hello_template_var *vars, size_t nvars, char *out, size_t out_size,
+                           char *err, size_t err_size)
 {
     size_t len = 0;
 

@@ -29,7 +29,7 @@
 
 typedef struct conn {
     FCGX_Request req;
-    long long deadline_ms;  /* closed when still open at this time */
+    long long deadline_ms; /* closed when still open at this time */
     struct conn *prev, *next;
 } conn;
 
@@ -39,13 +39,13 @@ typedef struct {
     int epoll_fd;
     int signal_fd;
     int listen_fd;
-    int accept_paused;      /* out of file descriptors: listen socket taken out of epoll */
-    conn *conns;            /* open connections, for cleanup and deadlines */
+    int accept_paused;       /* out of file descriptors: listen socket taken out of epoll */
+    conn *conns;             /* open connections, for cleanup and deadlines */
     long long next_sweep_ms; /* the earliest deadline of any connection (may be earlier than it) */
     char *metrics_buf;
     char *out_buf;
     unsigned char *peek_buf; /* HELLO_FCGI_REQUEST_MAX bytes: what waits on a connection */
-    hello_reqid_gen ids;    /* fresh request ids, seeded in this process */
+    hello_reqid_gen ids;     /* fresh request ids, seeded in this process */
 } worker;
 
 /* epoll tags for the two non-connection descriptors. */
@@ -89,8 +89,8 @@ static void prefer_batches(hello_app *app)
     struct sched_param param = {.sched_priority = 0};
 
     if (sched_setscheduler(0, SCHED_BATCH, &param) < 0)
-        hello_log(&app->log, HELLO_LOG_WARN, "WORKER_SCHED_POLICY=batch refused, keeping the inherited policy",
-                  "error", strerror(errno));
+        hello_log(&app->log, HELLO_LOG_WARN, "WORKER_SCHED_POLICY=batch refused, keeping the inherited policy", "error",
+                  strerror(errno));
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -209,9 +209,10 @@ static int serve_one(worker *w, conn *c)
     hello_metrics_begin(slot);
     rq.method = FCGX_GetParam("REQUEST_METHOD", c->req.envp);
     const char *document_uri = FCGX_GetParam("DOCUMENT_URI", c->req.envp);
-    rq.path = document_uri != NULL ? document_uri /* nginx */
-              : hello_request_path(NULL, FCGX_GetParam("SCRIPT_NAME", c->req.envp),
-                                   FCGX_GetParam("PATH_INFO", c->req.envp), path_buf, sizeof path_buf);
+    rq.path = document_uri != NULL
+                  ? document_uri /* nginx */
+                  : hello_request_path(NULL, FCGX_GetParam("SCRIPT_NAME", c->req.envp),
+                                       FCGX_GetParam("PATH_INFO", c->req.envp), path_buf, sizeof path_buf);
     rq.query = FCGX_GetParam("QUERY_STRING", c->req.envp);
     const char *listener = FCGX_GetParam("HELLO_LISTENER", c->req.envp);
     rq.internal = listener != NULL && strcmp(listener, "internal") == 0;
@@ -337,9 +338,7 @@ static int on_readable(worker *w, conn *c)
             log_refused(w, r.why);
             return -1;
         case HELLO_FCGI_INVALID:
-        default:
-            log_refused(w, r.why);
-            return -1;
+        default: log_refused(w, r.why); return -1;
         }
     }
     return 0;

@@ -48,10 +48,24 @@ END_TEST
 
 START_TEST(overrides)
 {
-    static const char *const vars[] = {"PORT", "18080", "METRICS_PORT", "19090", "WORKERS", "2", "GRACE_SECONDS",
-                                       "5", "SHUTDOWN_DELAY_SECONDS", "1", "LOG_LEVEL", "debug", "RUNTIME_DIR",
-                                       "/run/hello", "LISTEN_ADDRESS", "127.0.0.1", "WORKER_SCHED_POLICY", "batch",
-                                       "HELLO_TEST_DISABLE_RESTART", "1", "FASTCGI_DEADLINE_MS", "250", "LOG_HEALTH_CHECKS", "1", NULL};
+    /* One name and its value per line. */
+    /* clang-format off */
+    static const char *const vars[] = {
+        "PORT", "18080",
+        "METRICS_PORT", "19090",
+        "WORKERS", "2",
+        "GRACE_SECONDS", "5",
+        "SHUTDOWN_DELAY_SECONDS", "1",
+        "LOG_LEVEL", "debug",
+        "RUNTIME_DIR", "/run/hello",
+        "LISTEN_ADDRESS", "127.0.0.1",
+        "WORKER_SCHED_POLICY", "batch",
+        "HELLO_TEST_DISABLE_RESTART", "1",
+        "FASTCGI_DEADLINE_MS", "250",
+        "LOG_HEALTH_CHECKS", "1",
+        NULL,
+    };
+    /* clang-format on */
     hello_config cfg;
     char err[256];
 
@@ -94,8 +108,8 @@ START_TEST(bad_values_name_the_variable)
         {"LOG_LEVEL", "verbose", "LOG_LEVEL"},
         {"RUNTIME_DIR", "relative/dir", "RUNTIME_DIR"},
         {"RUNTIME_DIR", "/a/very/long/runtime/directory/path/that/cannot/fit/in/a/unix/socket/path", "RUNTIME_DIR"},
-        {"RUNTIME_DIR", "/tmp/a b", "RUNTIME_DIR"},                     /* splits an nginx directive */
-        {"RUNTIME_DIR", "/tmp/x;error_log /etc/x", "RUNTIME_DIR"},      /* would add a directive */
+        {"RUNTIME_DIR", "/tmp/a b", "RUNTIME_DIR"},                /* splits an nginx directive */
+        {"RUNTIME_DIR", "/tmp/x;error_log /etc/x", "RUNTIME_DIR"}, /* would add a directive */
         {"RUNTIME_DIR", "/tmp/{", "RUNTIME_DIR"},
         {"RUNTIME_DIR", "/tmp/$host", "RUNTIME_DIR"},
         {"RUNTIME_DIR", "/tmp/\"q", "RUNTIME_DIR"},
@@ -140,13 +154,13 @@ END_TEST
 
 START_TEST(trusted_proxies_parse_v4_and_v6_in_canonical_form)
 {
-    static const char *const vars[] = {
-        "TRUSTED_PROXY_CIDRS", "10.0.0.0/16, 192.168.1.7/32,\t0.0.0.0/0,fd00::/8,2001:0DB8:0000::/32,::1/128,"
-                               "::ffff:10.0.0.0/104,0000:0000:0000:0000:0000:ffff:255.255.255.255/128",
-        NULL};
-    static const char *const want[] = {"10.0.0.0/16", "192.168.1.7/32", "0.0.0.0/0",    "fd00::/8",
-                                       "2001:db8::/32", "::1/128",      "::ffff:10.0.0.0/104",
-                                       "::ffff:255.255.255.255/128"};
+    static const char *const vars[] = {"TRUSTED_PROXY_CIDRS",
+                                       "10.0.0.0/16, 192.168.1.7/32,\t0.0.0.0/0,fd00::/8,2001:0DB8:0000::/32,::1/128,"
+                                       "::ffff:10.0.0.0/104,0000:0000:0000:0000:0000:ffff:255.255.255.255/128",
+                                       NULL};
+    static const char *const want[] = {
+        "10.0.0.0/16",   "192.168.1.7/32", "0.0.0.0/0",           "fd00::/8",
+        "2001:db8::/32", "::1/128",        "::ffff:10.0.0.0/104", "::ffff:255.255.255.255/128"};
     hello_config cfg;
     char err[256];
 
@@ -180,32 +194,32 @@ END_TEST
 START_TEST(trusted_proxies_refuse_anything_else)
 {
     static const char *const bad[] = {
-        "10.0.0.0",                 /* no prefix */
-        "fd00::",                   /* no prefix */
-        "10.0.0.0/",                /* empty prefix */
-        "10.0.0.0/33",              /* longer than IPv4 */
-        "fd00::/129",               /* longer than IPv6 */
+        "10.0.0.0",    /* no prefix */
+        "fd00::",      /* no prefix */
+        "10.0.0.0/",   /* empty prefix */
+        "10.0.0.0/33", /* longer than IPv4 */
+        "fd00::/129",  /* longer than IPv6 */
         "10.0.0.0/-1",
         "10.0.0.0/+8",
         "10.0.0.0/08",
         "10.0.0.0/0008",
-        "10.0.0.1/8",               /* host bits set */
+        "10.0.0.1/8", /* host bits set */
         "fd00::1/8",
-        "10.0.0/8",                 /* not an address */
+        "10.0.0/8", /* not an address */
         "010.0.0.0/8",
         "10.0.0.256/32",
         "example.com/16",
         "fe80::1%eth0/64",
-        "unix:",                    /* nginx accepts it; the variable does not */
+        "unix:", /* nginx accepts it; the variable does not */
         "junk",
-        "10.0.0.0/8; evil",         /* would add a directive */
+        "10.0.0.0/8; evil", /* would add a directive */
         "10.0.0.0/8;",
         "10.0.0.0/8;\nreal_ip_header X-Real-IP",
         "10.0.0.0/8 192.168.0.0/16",
         "10.0.0.0/8}",
         "10.0.0.0/8#",
         "$remote_addr/8",
-        "10.0.0.0/8,",              /* empty entry */
+        "10.0.0.0/8,", /* empty entry */
         ",10.0.0.0/8",
         "10.0.0.0/8,,fd00::/8",
         " ",

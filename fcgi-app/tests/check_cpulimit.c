@@ -193,9 +193,17 @@ END_TEST
 
 START_TEST(garbage_is_the_affinity_count)
 {
-    static const char *const bad_v2[] = {"", "max", "50000", "abc 100000", "50000 0", "0 100000",
-                                         "-5 100000", "50000 10x", "99999999999999999999999 100000",
-                                         "50000  100000", "\xff\xfe"};
+    static const char *const bad_v2[] = {"",
+                                         "max",
+                                         "50000",
+                                         "abc 100000",
+                                         "50000 0",
+                                         "0 100000",
+                                         "-5 100000",
+                                         "50000 10x",
+                                         "99999999999999999999999 100000",
+                                         "50000  100000",
+                                         "\xff\xfe"};
 
     membership("0::/\n");
     for (size_t i = 0; i < sizeof bad_v2 / sizeof bad_v2[0]; i++) {
@@ -214,8 +222,7 @@ END_TEST
 
 START_TEST(broken_membership_is_the_affinity_count)
 {
-    static const char *const bad[] = {"", "\n\n", "garbage", "0:", "0::", "0::relative/path\n",
-                                      "::/\n", "1:cpu\n"};
+    static const char *const bad[] = {"", "\n\n", "garbage", "0:", "0::", "0::relative/path\n", "::/\n", "1:cpu\n"};
 
     put("cpu.max", "50000 100000\n");
     put("cpu/cpu.cfs_quota_us", "50000\n");

@@ -190,7 +190,11 @@ START_TEST(get_values_naming_one_variable_four_times)
     ck_assert_int_eq(out[1], RESULT);
     ck_assert_int_eq(out[5], 18);
     ck_assert_int_eq(out[6], 6);
-    ck_assert_int_eq(memcmp(out + 8, "\x0f\x01" "FCGI_MPXS_CONNS0", 18), 0);
+    ck_assert_int_eq(memcmp(out + 8,
+                            "\x0f\x01"
+                            "FCGI_MPXS_CONNS0",
+                            18),
+                     0);
 }
 END_TEST
 
@@ -267,7 +271,10 @@ START_TEST(malformed_management_records)
     unsigned char out[128];
 
     in.n = 0;
-    add_record(&in, GET_VALUES, 0, "\x0f\x00" "FCGI", 6, 0); /* name shorter than its length */
+    add_record(&in, GET_VALUES, 0,
+               "\x0f\x00"
+               "FCGI",
+               6, 0); /* name shorter than its length */
     ck_assert_int_eq(answer(&in, out, sizeof out), -1);
     in.n = 0;
     add_record(&in, GET_VALUES, 0, "\x80\x00", 2, 0); /* a four-byte length cut short */

@@ -39,8 +39,8 @@ START_TEST(request_path_from_cgi_parameters)
     char buf[16];
 
     ck_assert_str_eq(hello_request_path("/bye", "/ignored", "/too", buf, sizeof buf), "/bye");
-    ck_assert_str_eq(hello_request_path(NULL, "/bye", NULL, buf, sizeof buf), "/bye");  /* lighttpd */
-    ck_assert_str_eq(hello_request_path(NULL, "", "/bye", buf, sizeof buf), "/bye");    /* h2o at / */
+    ck_assert_str_eq(hello_request_path(NULL, "/bye", NULL, buf, sizeof buf), "/bye"); /* lighttpd */
+    ck_assert_str_eq(hello_request_path(NULL, "", "/bye", buf, sizeof buf), "/bye");   /* h2o at / */
     ck_assert_str_eq(hello_request_path(NULL, "/app", "/x", buf, sizeof buf), "/app/x");
     ck_assert_ptr_null(hello_request_path(NULL, NULL, NULL, buf, sizeof buf));
     ck_assert_ptr_null(hello_request_path(NULL, "/0123456789", "/abcd", buf, sizeof buf)); /* 16 + NUL */
@@ -127,7 +127,7 @@ START_TEST(format_headers)
     ck_assert_ptr_nonnull(strstr(out, "Content-Type: text/plain; charset=utf-8\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Content-Length: 11\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nHello John!"));
-    ck_assert_ptr_null(strstr(out, "X-Request-ID")); /* none set */
+    ck_assert_ptr_null(strstr(out, "X-Request-ID"));                     /* none set */
     ck_assert_int_eq(hello_response_format(&res, NULL, 0, out, 20), -1); /* too small: refused */
 }
 END_TEST

@@ -93,16 +93,16 @@ END_TEST
 START_TEST(json_escape_replaces_what_is_not_utf8)
 {
     static const char *const cases[][2] = {
-        {"/\xff", "/\xef\xbf\xbd"},                     /* a byte never in UTF-8 */
-        {"\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd"},         /* the reported User-Agent */
+        {"/\xff", "/\xef\xbf\xbd"},                                                       /* a byte never in UTF-8 */
+        {"\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd"},                                         /* the reported User-Agent */
         {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}, /* e-acute, euro, emoji */
-        {"\xc3", "\xef\xbf\xbd"},                        /* truncated sequence */
-        {"\xc3(", "\xef\xbf\xbd("},                      /* bad continuation */
-        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},         /* overlong '/' */
-        {"\xe0\x80\xaf", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong, three bytes */
-        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a UTF-16 surrogate */
-        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* above U+10FFFF */
-        {"\x80", "\xef\xbf\xbd"},                        /* a lone continuation byte */
+        {"\xc3", "\xef\xbf\xbd"},                                                         /* truncated sequence */
+        {"\xc3(", "\xef\xbf\xbd("},                                                       /* bad continuation */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                                         /* overlong '/' */
+        {"\xe0\x80\xaf", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},                         /* overlong, three bytes */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},                         /* a UTF-16 surrogate */
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},         /* above U+10FFFF */
+        {"\x80", "\xef\xbf\xbd"},                                                         /* a lone continuation byte */
     };
     char out[64];
     size_t len;

@@ -101,15 +101,15 @@ START_TEST(invalid_utf8)
 {
     char out[HELLO_NAME_MAX_BYTES + 1];
     const char *bad[] = {
-        "name=%FF",             /* never valid */
-        "name=%C3",             /* truncated */
-        "name=%C3%28",          /* bad continuation */
-        "name=%C0%AF",          /* overlong '/' */
-        "name=%E0%80%AF",       /* overlong 3-byte */
-        "name=%ED%A0%80",       /* UTF-16 surrogate */
-        "name=%F4%90%80%80",    /* above U+10FFFF */
-        "name=%80",             /* lone continuation */
-        "name=%F0%9F%98",       /* truncated 4-byte */
+        "name=%FF",          /* never valid */
+        "name=%C3",          /* truncated */
+        "name=%C3%28",       /* bad continuation */
+        "name=%C0%AF",       /* overlong '/' */
+        "name=%E0%80%AF",    /* overlong 3-byte */
+        "name=%ED%A0%80",    /* UTF-16 surrogate */
+        "name=%F4%90%80%80", /* above U+10FFFF */
+        "name=%80",          /* lone continuation */
+        "name=%F0%9F%98",    /* truncated 4-byte */
     };
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -120,7 +120,8 @@ END_TEST
 START_TEST(control_characters)
 {
     char out[HELLO_NAME_MAX_BYTES + 1];
-    const char *bad[] = {"name=%00", "name=a%0Ab", "name=%0D%0ASet-Cookie:x", "name=%7F", "name=%C2%85", "name=%1B[31m"};
+    const char *bad[] = {"name=%00", "name=a%0Ab",  "name=%0D%0ASet-Cookie:x",
+                         "name=%7F", "name=%C2%85", "name=%1B[31m"};
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(from_query(bad[i], out) == HELLO_NAME_CONTROL, "%s", bad[i]);
