@@ -98,9 +98,16 @@ fuzz: ## libFuzzer over the request handler, then the FastCGI pre-parser (FUZZ_S
 	$(call fuzz_target,handler,fcgi-app/fuzz/seeds)
 	$(call fuzz_target,fcgiscan,fcgi-app/fuzz/seeds-fcgiscan)
 
+# clang-format: the layout in .clang-format (written for Debian 12's clang-format 14).
+APT_PACKAGES += clang-format
+
 .PHONY: lint-c
-lint-c: ## Static checks of the C sources (cppcheck when installed, and the -Werror build)
+lint-c: ## Static checks of the C sources: clang-format drift, cppcheck, and the -Werror build
 	$(MAKE) --no-print-directory build
+	@command -v clang-format >/dev/null || { echo "lint-c: clang-format is missing (apt-get install clang-format)" >&2; exit 1; }
+	@files=$$(git ls-files --cached --others --exclude-standard '*.c' '*.h'); test -n "$$files" || { echo "lint-c: no C files found" >&2; exit 1; }; \
+	  clang-format --dry-run -Werror $$files || { echo "lint-c: run clang-format -i on the files above" >&2; exit 1; }; \
+	  echo "lint-c: clang-format clean ($$(echo $$files | wc -w) files)"
 	@if command -v cppcheck >/dev/null; then cppcheck --quiet --error-exitcode=1 --std=c11 \
 	  --enable=warning,portability --inline-suppr fcgi-app/src && echo "lint-c: cppcheck clean"; else echo "lint-c: cppcheck not installed (apt-get install cppcheck)" >&2; exit 1; fi
 
