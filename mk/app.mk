@@ -12,7 +12,8 @@ PORT ?= 8080
 # The process shell: libfcgi, forks, signals, sockets. Every other source is the pure core, which
 # the unit tests and fuzz targets link alone: a core module that reaches into the shell (or
 # libfcgi) fails their link.
-SHELL_SRC := $(addprefix fcgi-app/src/,main.c master.c runtime.c worker.c healthcheck.c)
+# (wildcard: tests/bench/features.sh builds older trees, before runtime.c, with this file)
+SHELL_SRC := $(wildcard $(addprefix fcgi-app/src/,main.c master.c runtime.c worker.c healthcheck.c))
 CORE_SRC := $(filter-out $(SHELL_SRC),$(wildcard fcgi-app/src/*.c))
 APP_HDR := $(wildcard fcgi-app/src/*.h fcgi-app/tests/*.h)
 UNIT_TESTS := $(patsubst fcgi-app/tests/%.c,%,$(wildcard fcgi-app/tests/check_*.c))
