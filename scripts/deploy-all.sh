@@ -20,26 +20,14 @@
 # TF_BACKEND_CONFIG) and of scripts/deploy.sh.
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly TF_DIR="${TF_DIR:-$REPO_ROOT/tf}"
+readonly SCRIPT_NAME=deploy_all
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly TF_VARS="${TF_VARS:-}"
 readonly AWS_REGION_ARG="${AWS_REGION:-}"
 
-step() { printf '==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() {
-  printf 'deploy_all: error: %s\n' "$*" >&2
-  exit 1
-}
-
 make_tf() {
   make --no-print-directory -C "$REPO_ROOT" TF_DIR="$TF_DIR" TF_PLAN_FILE="$TF_DIR/tfplan" "$@"
-}
-
-# Prints output $1 of outputs JSON $2 (strings raw, others as JSON), nothing when absent.
-output_of() {
-  jq -r --arg name "$1" '.[$name].value // empty | if type == "string" then . else tojson end' <<<"$2"
 }
 
 region_args() {
@@ -47,8 +35,7 @@ region_args() {
 }
 
 main() {
-  command -v terraform >/dev/null 2>&1 || die "terraform not found: install Terraform >= 1.10"
-  command -v jq >/dev/null 2>&1 || die "jq not found: install jq (Debian: jq)"
+  check_tools terraform jq
   [[ -d "$TF_DIR/.terraform" ]] || make_tf tf_init
 
   local before tag hold=() region=()
@@ -56,7 +43,7 @@ main() {
   [[ -n "$before" ]] || before='{}'
   mapfile -t region < <(region_args)
 
-  if [[ -z "$(output_of ecr_repository_url "$before")" ]]; then
+  if [[ -z "$(tf_output ecr_repository_url "$before")" ]]; then
     step "Creating the registry first (no image can be pushed before it exists)"
     # shellcheck disable=SC2086 # TF_VARS holds several -var arguments
     terraform -chdir="$TF_DIR" apply -input=false -auto-approve \
@@ -73,8 +60,8 @@ main() {
   make_tf tf_plan TF_VARS="$TF_VARS -var image_tag=$tag"
   local planned was_eks was_ecs now_eks now_ecs
   planned="$(terraform -chdir="$TF_DIR" show -json "$TF_DIR/tfplan" | jq '.planned_values.outputs // {} | map_values({value})')"
-  was_eks="$(output_of deploy_eks "$before")" was_ecs="$(output_of deploy_ecs "$before")"
-  now_eks="$(output_of deploy_eks "$planned")" now_ecs="$(output_of deploy_ecs "$planned")"
+  was_eks="$(tf_output deploy_eks "$before")" was_ecs="$(tf_output deploy_ecs "$before")"
+  now_eks="$(tf_output deploy_eks "$planned")" now_ecs="$(tf_output deploy_ecs "$planned")"
   if [[ "$now_ecs" == true && "$was_ecs" != true && "$was_eks" == true && "$now_eks" == true ]]; then
     hold=(-var ecs_traffic_percent=0)
     note "ECS is new and EKS serves: ECS gets 0 % until its rollout is healthy"

@@ -20,9 +20,8 @@
 #      rolls EKS back to its previous revision so both sides serve the same version
 #   5. print the URL
 #
-# Knobs (environment):
-#   TF_DIR                 Terraform root (default: tf/ beside this script)
-#   TF_OUTPUTS_JSON        read the outputs from this file instead of running terraform
+# Knobs (environment): TF_DIR, TF_OUTPUTS_JSON, EKS_UPDATE_KUBECONFIG=0 and K8S_OVERLAY
+# (scripts/lib/common.sh), and
 #   IMAGE                  local image name that `make image` builds (default hello-cluster)
 #   ALLOW_DIRTY=1          deploy a tree with uncommitted changes (tag <commit>-dirty-<time>)
 #   IMAGE_DIGEST=sha256:…  deploy <ecr_repository_url>@<digest>, an image the pipeline built,
@@ -34,23 +33,15 @@
 #   ROLLOUT_TIMEOUT        kubectl rollout status timeout (default 300s)
 #   ECS_ROLLOUT_TIMEOUT    seconds to wait for the ECS deployment (default 1800)
 #   ECS_POLL_SECONDS       seconds between ECS deployment checks (default 15)
-#   EKS_UPDATE_KUBECONFIG=0  use the caller's KUBECONFIG as it is instead of a kubeconfig
-#                          private to this run written by `aws eks update-kubeconfig`
-#                          (CI runners with a prepared context). The caller's file is
-#                          never written either way.
-#   K8S_OVERLAY            kustomize overlay to deploy (default k8s/overlays/eks)
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly TF_DIR="${TF_DIR:-$REPO_ROOT/tf}"
-readonly TF_OUTPUTS_JSON="${TF_OUTPUTS_JSON:-}"
+readonly SCRIPT_NAME=deploy
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly IMAGE="${IMAGE:-hello-cluster}"
 readonly ALLOW_DIRTY="${ALLOW_DIRTY:-0}"
 readonly BUILDX="${BUILDX:-auto}"
 readonly ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
-readonly EKS_UPDATE_KUBECONFIG="${EKS_UPDATE_KUBECONFIG:-1}"
-readonly K8S_OVERLAY="${K8S_OVERLAY:-$REPO_ROOT/k8s/overlays/eks}"
 readonly IMAGE_DIGEST="${IMAGE_DIGEST:-}"
 readonly DEPLOY_PHASE="${DEPLOY_PHASE:-all}"
 readonly ECS_ROLLOUT_TIMEOUT="${ECS_ROLLOUT_TIMEOUT:-1800}"
@@ -63,72 +54,16 @@ readonly K8S_NAMESPACE=hello
 readonly K8S_DEPLOYMENT=hello
 
 WORK_DIR=""
-OUTPUTS=""
 REF_PLATFORMS=""
+REGISTRY_PASSWORD=""
 EKS_ROLLED_OUT=0
-
-step() { printf '==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-warn() { printf 'deploy: warning: %s\n' "$*" >&2; }
-die() {
-  printf 'deploy: error: %s\n' "$*" >&2
-  exit 1
-}
 
 cleanup() {
   if [[ -n "$WORK_DIR" ]]; then rm -rf "$WORK_DIR"; fi
 }
 trap cleanup EXIT
 
-# Prints output $1 of the stack: strings raw, other types as JSON, nothing when absent or
-# null (Terraform leaves null outputs out of `output -json`).
-tf_output() {
-  jq -r --arg name "$1" \
-    '.[$name].value | if . == null then empty elif type == "string" then . else tojson end' \
-    <<<"$OUTPUTS"
-}
-
-require_output() {
-  local value
-  value="$(tf_output "$1")"
-  [[ -n "$value" ]] || die "Terraform output $1 is missing or null: run make tf_deploy first"
-  printf '%s\n' "$value"
-}
-
 # ---------------------------------------------------------------- checks
-
-check_tools() {
-  local missing=() tool
-  for tool in "$@"; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-  done
-  if ((${#missing[@]})); then
-    for tool in "${missing[@]}"; do
-      case "$tool" in
-        aws) printf 'deploy: error: aws not found: install the AWS CLI (Debian: awscli)\n' >&2 ;;
-        docker) printf 'deploy: error: docker not found: install Docker (Debian: docker.io)\n' >&2 ;;
-        kubectl) printf 'deploy: error: kubectl not found: install kubectl (needed because deploy_eks is true)\n' >&2 ;;
-        helm) printf 'deploy: error: helm not found: install Helm 3 (https://helm.sh/docs/intro/install/; installs the AWS Load Balancer Controller because deploy_eks is true)\n' >&2 ;;
-        terraform) printf 'deploy: error: terraform not found: install Terraform, or set TF_OUTPUTS_JSON to a saved "terraform output -json"\n' >&2 ;;
-        jq) printf 'deploy: error: jq not found: install jq (Debian: jq)\n' >&2 ;;
-        *) printf 'deploy: error: %s not found\n' "$tool" >&2 ;;
-      esac
-    done
-    exit 1
-  fi
-}
-
-load_outputs() {
-  if [[ -n "$TF_OUTPUTS_JSON" ]]; then
-    [[ -r "$TF_OUTPUTS_JSON" ]] || die "TF_OUTPUTS_JSON=$TF_OUTPUTS_JSON is not a readable file"
-    OUTPUTS="$(<"$TF_OUTPUTS_JSON")"
-  else
-    OUTPUTS="$(terraform -chdir="$TF_DIR" output -json)" ||
-      die "terraform -chdir=$TF_DIR output -json failed: run make tf_init and make tf_deploy first"
-  fi
-  jq -e 'type == "object" and length > 0' >/dev/null 2>&1 <<<"$OUTPUTS" ||
-    die "the Terraform stack has no outputs: run make tf_deploy first"
-}
 
 # Sets DEPLOY_TAG: the commit, or, with ALLOW_DIRTY=1 on a changed tree, a tag that can
 # never collide with the clean build of the same commit (the registry's tags are immutable).
@@ -161,17 +96,9 @@ check_docker_engine() {
 
 # Proves that the API answers and lets us manage Deployments, before anything changes.
 # Unless EKS_UPDATE_KUBECONFIG=0, the cluster's entry goes into a kubeconfig private to
-# this run: `aws eks update-kubeconfig` "Configures kubectl so that you can connect to an
-# Amazon EKS cluster" by writing the file and "the current context ... is set to the
-# cluster" (AWS CLI reference, eks update-kubeconfig), so pointed at ~/.kube/config it
-# would switch the operator's context behind their back.
+# this run (use_private_kubeconfig).
 check_kubernetes_access() {
-  if [[ "$EKS_UPDATE_KUBECONFIG" == 1 ]]; then
-    local err
-    export KUBECONFIG="$WORK_DIR/kubeconfig"
-    err="$(aws eks update-kubeconfig --region "$REGION" --name "$EKS_CLUSTER" --kubeconfig "$KUBECONFIG" 2>&1 >/dev/null)" ||
-      die "aws eks update-kubeconfig --name $EKS_CLUSTER failed ($(tail -n 1 <<<"$err"))"
-  fi
+  if [[ "$EKS_UPDATE_KUBECONFIG" == 1 ]]; then use_private_kubeconfig "$WORK_DIR" "$EKS_CLUSTER" "$REGION"; fi
   local answer
   if ! answer="$(kubectl auth can-i create deployments.apps --namespace "$K8S_NAMESPACE" --request-timeout=15s 2>&1)"; then
     if [[ "$answer" == no* ]]; then
@@ -219,29 +146,27 @@ prepare_task_definition() {
 
 # ---------------------------------------------------------------- changes
 
+# Logs docker in to the registry and keeps the password for scripts/image-platforms.py:
+# "The authorization token is valid for 12 hours" (ECR User Guide, "Private registry
+# authentication"), longer than any deploy.
 registry_login() {
   local host="${ECR_URL%%/*}" out
+  REGISTRY_PASSWORD="$(aws ecr get-login-password --region "$REGION")" ||
+    die "aws ecr get-login-password failed"
   # docker login warns on stderr about storing the token unencrypted; show it only on failure.
-  if ! out="$(aws ecr get-login-password --region "$REGION" |
-    docker login --username AWS --password-stdin "$host" 2>&1)"; then
+  if ! out="$(docker login --username AWS --password-stdin "$host" 2>&1 <<<"$REGISTRY_PASSWORD")"; then
     die "docker login to $host failed: $(tail -n 1 <<<"$out")"
   fi
   note "logged in to $host"
 }
 
-# `docker manifest` needs --insecure for a plain-HTTP registry on the loopback (the tests').
-manifest_flags() {
-  if [[ "${1%%/*}" =~ ^(127\.[0-9.]+|localhost)(:[0-9]+)?$ ]]; then printf '%s\n' --insecure; fi
-}
-
-# Prints the platforms (os/arch, one a line) of reference $1 in the registry; fails when the
-# registry has no such image. A single-platform manifest prints "single-platform".
+# Prints the platforms (os/arch, one a line, variants such as arm64/v8 folded) of reference
+# $1 in the registry (scripts/image-platforms.py); fails when the registry has no such image.
 registry_platforms() {
-  local manifest flags
-  mapfile -t flags < <(manifest_flags "$1")
-  manifest="$(docker manifest inspect "${flags[@]}" "$1" 2>/dev/null)" || return 1
-  jq -r 'if has("manifests") then .manifests[] | select(.platform != null and .platform.architecture != "unknown")
-         | "\(.platform.os)/\(.platform.architecture)" else "single-platform" end' <<<"$manifest" | sort -u
+  local listing
+  listing="$(REGISTRY_BASIC_AUTH="AWS:$REGISTRY_PASSWORD" "$REPO_ROOT/scripts/image-platforms.py" "$1" 2>/dev/null)" ||
+    return 1
+  cut -d/ -f1,2 <<<"$listing" | sort -u
 }
 
 # Dies unless reference $1 lists every platform in PLATFORMS. $2 says where it came from;
@@ -255,7 +180,7 @@ require_platforms() {
     grep -qxF "$platform" <<<"$have" || missing+=("$platform")
   done
   ((${#missing[@]} == 0)) && return 0
-  die "$origin $ref holds $(paste -sd, <<<"$have" | sed 's/single-platform/one platform only (no manifest list)/') but not ${missing[*]}: nodes and tasks of that architecture would fail with \"exec format error\" or CannotPullContainerError. Registry tags are immutable, so this tag cannot be repaired: deploy another commit (or delete the tag in ECR first)."
+  die "$origin $ref holds $(paste -sd, <<<"$have") but not ${missing[*]}: nodes and tasks of that architecture would fail with \"exec format error\" or CannotPullContainerError. Registry tags are immutable, so this tag cannot be repaired: deploy another commit (or delete the tag in ECR first)."
 }
 
 # Sets IMAGE_REF to what the sides will run: the pipeline's digest, the commit's existing
@@ -393,7 +318,7 @@ ecs_failed() {
 
 main() {
   step "Checking tools and Terraform outputs"
-  if [[ -n "$TF_OUTPUTS_JSON" ]]; then check_tools jq git; else check_tools jq git terraform; fi
+  if [[ -n "$TF_OUTPUTS_JSON" ]]; then check_tools jq git python3; else check_tools jq git python3 terraform; fi
   load_outputs
   REGION="$(require_output aws_region)"
   ECR_URL="$(require_output ecr_repository_url)"

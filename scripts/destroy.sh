@@ -8,16 +8,13 @@
 # LoadBalancer Service and every Ingress in the cluster, and waits until their finalizers
 # have removed the load balancers. With EKS off, or no stack: nothing to do.
 #
-# Knobs: TF_DIR, TF_OUTPUTS_JSON (as for deploy.sh), EKS_UPDATE_KUBECONFIG=0,
-#        K8S_OVERLAY, DELETE_TIMEOUT (default 600s).
+# Knobs: TF_DIR, TF_OUTPUTS_JSON, EKS_UPDATE_KUBECONFIG=0, K8S_OVERLAY (scripts/lib/common.sh),
+#        DELETE_TIMEOUT (default 600s).
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly TF_DIR="${TF_DIR:-$REPO_ROOT/tf}"
-readonly TF_OUTPUTS_JSON="${TF_OUTPUTS_JSON:-}"
-readonly EKS_UPDATE_KUBECONFIG="${EKS_UPDATE_KUBECONFIG:-1}"
-readonly K8S_OVERLAY="${K8S_OVERLAY:-$REPO_ROOT/k8s/overlays/eks}"
+readonly SCRIPT_NAME=destroy
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly DELETE_TIMEOUT="${DELETE_TIMEOUT:-600s}"
 
 KUBECONFIG_DIR=""
@@ -25,28 +22,6 @@ cleanup() {
   if [[ -n "$KUBECONFIG_DIR" ]]; then rm -rf "$KUBECONFIG_DIR"; fi
 }
 trap cleanup EXIT
-
-step() { printf '==> %s\n' "$*"; }
-die() {
-  printf 'destroy: error: %s\n' "$*" >&2
-  exit 1
-}
-
-tf_output() {
-  jq -r --arg name "$1" \
-    '.[$name].value | if . == null then empty elif type == "string" then . else tojson end' \
-    <<<"$OUTPUTS"
-}
-
-load_outputs() {
-  command -v jq >/dev/null 2>&1 || die "jq not found: install jq (Debian: jq)"
-  if [[ -n "$TF_OUTPUTS_JSON" ]]; then
-    OUTPUTS="$(<"$TF_OUTPUTS_JSON")"
-  else
-    command -v terraform >/dev/null 2>&1 || die "terraform not found: install Terraform"
-    OUTPUTS="$(terraform -chdir="$TF_DIR" output -json 2>/dev/null || echo '{}')"
-  fi
-}
 
 # Prints namespace/kind/name of every LoadBalancer Service and every Ingress.
 load_balancer_objects() {
@@ -57,13 +32,14 @@ load_balancer_objects() {
 }
 
 main() {
-  load_outputs
+  if [[ -n "$TF_OUTPUTS_JSON" ]]; then check_tools jq; else check_tools jq terraform; fi
+  # No stack, or one without outputs: nothing Kubernetes made can be left.
+  load_outputs_if_any
   if [[ "$(tf_output deploy_eks)" != true ]]; then
     step "EKS is off (or the stack is gone): no Kubernetes objects to remove"
     return 0
   fi
-  command -v kubectl >/dev/null 2>&1 || die "kubectl not found: install kubectl (needed because deploy_eks is true)"
-  command -v aws >/dev/null 2>&1 || die "aws not found: install the AWS CLI"
+  check_tools kubectl aws
   local cluster region
   cluster="$(tf_output eks_cluster_name)"
   region="$(tf_output aws_region)"
@@ -71,12 +47,8 @@ main() {
 
   step "Connecting to $cluster"
   if [[ "$EKS_UPDATE_KUBECONFIG" == 1 ]]; then
-    # A kubeconfig private to this run: update-kubeconfig would otherwise rewrite the
-    # operator's ~/.kube/config and switch its current context (as in deploy.sh).
     KUBECONFIG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hello-destroy.XXXXXX")"
-    export KUBECONFIG="$KUBECONFIG_DIR/kubeconfig"
-    aws eks update-kubeconfig --region "$region" --name "$cluster" --kubeconfig "$KUBECONFIG" >/dev/null ||
-      die "aws eks update-kubeconfig --name $cluster failed: check AWS credentials (aws sts get-caller-identity)"
+    use_private_kubeconfig "$KUBECONFIG_DIR" "$cluster" "$region"
   fi
   kubectl auth can-i delete services --all-namespaces --request-timeout=15s >/dev/null 2>&1 ||
     die "kubectl cannot reach $cluster or may not delete Services there; terraform destroy would leave Kubernetes-made load balancers behind"

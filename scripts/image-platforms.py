@@ -17,7 +17,12 @@ the Accept header to select the manifest representation", among them
 application/vnd.docker.distribution.manifest.list.v2+json and application/vnd.oci.image.index.v1+json.
 A registry on 127.0.0.1 / localhost is spoken to over plain HTTP (REGISTRY_SCHEME overrides);
 REGISTRY_BASIC_AUTH=user:password adds basic authentication (ECR accepts its
-authorization token's AWS:password that way).
+authorization token's AWS:password that way). The credentials go to the registry's host only,
+never along a redirect to another host: ECR serves blobs by a 307 redirect to a pre-signed S3
+URL, and S3 refuses a request that carries an Authorization header as well ("Only one auth
+mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter
+or the Authorization header should be specified", S3 error InvalidArgument; open-policy-agent/opa
+#6728 "ECR serves OCI blobs by redirecting to S3 using pre-signed URLs").
 """
 import argparse
 import base64
@@ -25,6 +30,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 INDEX_TYPES = (
@@ -39,6 +45,20 @@ IMAGE_TYPES = (
 
 class Failure(Exception):
     pass
+
+
+class CredentialsStayOnHost(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, dropping the Authorization header when one leads to another host
+    (urllib would send it along)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+            new.remove_header("Authorization")
+        return new
+
+
+OPENER = urllib.request.build_opener(CredentialsStayOnHost)
 
 
 def parse_reference(ref):
@@ -75,7 +95,7 @@ def fetch(url, accept):
     if auth:
         request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
+        with OPENER.open(request, timeout=20) as response:
             return response.headers, json.loads(response.read())
     except urllib.error.HTTPError as e:
         raise Failure(f"GET {url}: HTTP {e.code} {e.read()[:200].decode(errors='replace')}") from e

@@ -34,7 +34,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 readonly FIXTURE="$REPO_ROOT/tests/deploy/terraform-outputs.json"
 # Paths of the deploy flow whose working-tree state the clone must test.
-readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-all.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh mk/deploy.mk)
+readonly DEPLOY_PATHS=(k8s scripts/deploy.sh scripts/deploy-all.sh scripts/deploy-k8s-overlay.sh scripts/destroy.sh
+  scripts/lib scripts/image-platforms.py mk/deploy.mk)
 
 WORK=""
 REGISTRY_PID=""
@@ -573,7 +574,7 @@ scenario_single_arch_tag() {
   before_td="$(service_task_definition)"
   run_deploy single-arch TF_OUTPUTS_JSON="$WORK/outputs-ecs-only.json" || rc=$?
   check "a reused single-architecture tag is refused with a clear error" \
-    failed_saying "$rc" single-arch "holds one platform only (no manifest list) but not linux/amd64 linux/arm64"
+    failed_saying "$rc" single-arch "holds linux/amd64 but not linux/arm64"
   check "after the refusal: no revision registered, the service still on its task definition" \
     ecs_unchanged "$before_revisions" "$before_td"
   rc=0
@@ -755,6 +756,13 @@ check_task_definition() {
     "$WORK/recorded-task-definition.json" --self-test
 }
 
+# deploy.sh reads a tag's platforms with scripts/image-platforms.py, which must keep the
+# registry's credentials off ECR's blob redirect to S3 (the local registry never redirects).
+check_image_platforms() {
+  check "image-platforms.py reads a single-platform image whose config blob is redirected to another host, sending it no credentials" \
+    python3 "$REPO_ROOT/tests/deploy/test_image_platforms.py"
+}
+
 main() {
   require_tools
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-deploy.XXXXXX")"
@@ -770,6 +778,7 @@ main() {
   echo "== recorded Terraform outputs and the task definition they carry"
   check_fixture
   check_task_definition
+  check_image_platforms
   echo "== setup"
   start_docker_engine
   start_registry
