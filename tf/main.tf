@@ -31,6 +31,26 @@ module "network" {
   exclude_zone_ids         = var.exclude_zone_ids
 
   interface_endpoints_enabled = var.vpc_interface_endpoints_enabled
+  log_kms_key_arn             = local.log_kms_key_arn
+}
+
+# One key for every log group of the stack; the names are the modules' own
+# (a root test checks that each module's log groups are in this list).
+module "logs_key" {
+  source = "./modules/logs-key"
+  count  = var.log_kms_enabled ? 1 : 0
+
+  name = var.name
+  log_group_names = [
+    "/vpc/${var.name}/flow-logs",
+    "/ecs/${var.name}",
+    "/ecs/${var.name}/exec",
+    "/aws/eks/${var.name}/cluster",
+  ]
+}
+
+locals {
+  log_kms_key_arn = try(module.logs_key[0].key_arn, null)
 }
 
 module "registry" {
@@ -98,6 +118,8 @@ module "ecs" {
   cpu_target_percent                = var.ecs_cpu_target_percent
   requests_per_target               = var.ecs_requests_per_target
   health_check_grace_period_seconds = var.ecs_health_check_grace_period_seconds
+  enable_execute_command            = var.ecs_enable_execute_command
+  log_kms_key_arn                   = local.log_kms_key_arn
 }
 
 module "eks" {
@@ -113,13 +135,14 @@ module "eks" {
   grant_caller_admin           = var.eks_grant_caller_admin
   cluster_log_types            = var.eks_cluster_log_types
   log_retention_days           = var.log_retention_days
+  addon_versions               = var.eks_addon_versions
+  log_kms_key_arn              = local.log_kms_key_arn
 
   node_ami_type       = local.node_ami_type
   node_instance_types = var.eks_node_instance_types
   node_min_size       = var.eks_node_min_size
   node_max_size       = var.eks_node_max_size
   node_desired_size   = var.eks_node_desired_size
-  addon_versions               = var.eks_addon_versions
   node_disk_size      = var.eks_node_disk_size
 
   alb_security_group_id = module.edge[0].security_group_id
@@ -158,6 +181,10 @@ module "github_oidc" {
   existing_provider_arn = var.github_existing_provider_arn
   deploy_policy_arns    = var.github_deploy_policy_arns
   permissions_boundary  = var.github_deploy_permissions_boundary_arn
+
+  state_bucket            = var.github_state_bucket
+  state_key               = var.github_state_key
+  plan_role_state_locking = var.github_plan_role_state_locking
 }
 
 # ------------------------------------------------- EKS control-plane logs
@@ -165,10 +192,6 @@ module "github_oidc" {
 # after Terraform deleted the group (terraform-aws-eks #2486, #2763: the
 # service-linked role writes it), so a later create of the same cluster would
 # fail with ResourceAlreadyExistsException. A group that exists while the
-
-  state_bucket            = var.github_state_bucket
-  state_key               = var.github_state_key
-  plan_role_state_locking = var.github_plan_role_state_locking
 # cluster is to be created is adopted instead (import blocks live in the
 # root module only).
 # "logs are sent as log streams to a group for each Amazon EKS cluster in

@@ -128,6 +128,12 @@ variable "log_retention_days" {
   }
 }
 
+variable "log_kms_enabled" {
+  description = "Encrypt every log group of the stack (ECS task and ECS Exec logs, EKS control plane, VPC flow logs) with one customer managed KMS key whose policy lets CloudWatch Logs use it for these groups only. On by default: the key costs 1 USD a month plus requests, and the logs can be audited and cut off by key. Turning it off later leaves the already written events encrypted with the key, which is deleted 7 days after."
+  type        = bool
+  default     = true
+}
+
 # ----------------------------------------------------------------- registry
 
 variable "ecr_keep_images" {
@@ -386,6 +392,12 @@ variable "ecs_fargate_spot_weight" {
   }
 }
 
+variable "ecs_enable_execute_command" {
+  description = "ECS Exec (aws ecs execute-command) into the ECS tasks, with session logs in /ecs/<name>/exec (encrypted when log_kms_enabled). Off by default. On, the task role gets the Session Manager channel and log rights and the container a writable root filesystem and an init process, which the SSM agent needs; the image has no shell, script or cat, so only its own binaries run and ECS uploads no session output. Effective for tasks started after the next deploy. ECS Exec itself costs nothing."
+  type        = bool
+  default     = false
+}
+
 variable "ecs_health_check_grace_period_seconds" {
   description = "Seconds after a task starts during which load balancer health check failures are ignored."
   type        = number
@@ -441,6 +453,22 @@ variable "eks_cluster_log_types" {
   validation {
     condition     = alltrue([for t in var.eks_cluster_log_types : contains(["api", "audit", "authenticator", "controllerManager", "scheduler"], t)])
     error_message = "eks_cluster_log_types may only contain api, audit, authenticator, controllerManager, scheduler."
+  }
+}
+
+variable "eks_addon_versions" {
+  description = "EKS add-on versions to pin, by add-on name (vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server), for example { coredns = \"v1.12.1-eksbuild.2\" }. Add-ons not named run the most recent version EKS offers for eks_kubernetes_version, so a new add-on build shows up as an update in the next plan; pin to hold one back."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.eks_addon_versions) : contains(["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"], name)])
+    error_message = "eks_addon_versions may only name the installed add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server."
+  }
+
+  validation {
+    condition     = alltrue([for version in values(var.eks_addon_versions) : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+(-eksbuild\\.[0-9]+)?$", version))])
+    error_message = "eks_addon_versions values must be EKS add-on versions such as v1.19.2-eksbuild.1."
   }
 }
 
@@ -500,22 +528,6 @@ variable "eks_node_desired_size" {
   validation {
     condition     = var.eks_node_desired_size >= var.eks_node_min_size && var.eks_node_desired_size <= var.eks_node_max_size
     error_message = "eks_node_desired_size must be between eks_node_min_size and eks_node_max_size."
-variable "eks_addon_versions" {
-  description = "EKS add-on versions to pin, by add-on name (vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server), for example { coredns = \"v1.12.1-eksbuild.2\" }. Add-ons not named run the most recent version EKS offers for eks_kubernetes_version, so a new add-on build shows up as an update in the next plan; pin to hold one back."
-  type        = map(string)
-  default     = {}
-
-  validation {
-    condition     = alltrue([for name in keys(var.eks_addon_versions) : contains(["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"], name)])
-    error_message = "eks_addon_versions may only name the installed add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server."
-  }
-
-  validation {
-    condition     = alltrue([for version in values(var.eks_addon_versions) : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+(-eksbuild\\.[0-9]+)?$", version))])
-    error_message = "eks_addon_versions values must be EKS add-on versions such as v1.19.2-eksbuild.1."
-  }
-}
-
   }
 }
 

@@ -26,9 +26,11 @@ resource "terraform_data" "first_image" {
 locals {
   first_image    = terraform_data.first_image.output
   log_group_name = "/ecs/${var.name}"
-  container_name = "hello"
+  # ECS Exec session logs (only with enable_execute_command).
+  exec_log_group_name = "/ecs/${var.name}/exec"
+  container_name      = "hello"
 
-  task_definition_json = templatefile(var.task_definition_template, {
+  rendered_task_definition_json = templatefile(var.task_definition_template, {
     family                 = var.name
     image                  = local.first_image != null ? local.first_image : "${var.name}:no-image-pushed"
     container_name         = local.container_name
@@ -54,7 +56,27 @@ locals {
     # client address from that header only when the peer is inside this CIDR.
     trusted_proxy_cidrs = var.vpc_cidr
   })
-  task_definition = jsondecode(local.task_definition_json)
+  rendered_task_definition = jsondecode(local.rendered_task_definition_json)
+
+  # ECS Exec bind-mounts the SSM agent into the container, and "The SSM agent
+  # requires that the container file system is able to be written to in order to
+  # create the required directories and files. Therefore, making the root file
+  # system read-only using the readonlyRootFilesystem task definition parameter,
+  # or any other method, isn't supported." Also: "To cleanup zombie processes, we
+  # recommend adding the initProcessEnabled flag to your task definition." (ECS
+  # Developer Guide, "Using Amazon ECS Exec for debugging", considerations,
+  # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html).
+  # So turning ECS Exec on loosens exactly these two fields; with it off the task
+  # definition is the template's, byte for byte.
+  task_definition = var.enable_execute_command ? merge(local.rendered_task_definition, {
+    containerDefinitions = [
+      for c in local.rendered_task_definition.containerDefinitions : merge(c, {
+        readonlyRootFilesystem = false
+        linuxParameters        = merge(c.linuxParameters, { initProcessEnabled = true })
+      })
+    ]
+  }) : local.rendered_task_definition
+  task_definition_json = var.enable_execute_command ? jsonencode(local.task_definition) : local.rendered_task_definition_json
 }
 
 resource "aws_ecs_cluster" "this" {
@@ -63,6 +85,25 @@ resource "aws_ecs_cluster" "this" {
   setting {
     name  = "containerInsights"
     value = "enabled"
+  }
+
+  # ECS Exec sessions are logged to their own log group, encrypted with the
+  # stack's logs key when there is one: "You must use an AWS KMS customer managed
+  # key to encrypt the log group when you set the CloudWatchEncryptionEnabled
+  # option to true." (ECS Developer Guide, "Logging and Auditing using ECS Exec").
+  dynamic "configuration" {
+    for_each = var.enable_execute_command ? [1] : []
+
+    content {
+      execute_command_configuration {
+        logging = "OVERRIDE"
+
+        log_configuration {
+          cloud_watch_log_group_name     = aws_cloudwatch_log_group.exec[0].name
+          cloud_watch_encryption_enabled = var.log_kms_key_arn != null
+        }
+      }
+    }
   }
 }
 
@@ -80,6 +121,7 @@ resource "aws_ecs_cluster_capacity_providers" "this" {
 resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
 }
 
 # ------------------------------------------------------------------ roles
@@ -146,11 +188,64 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# The application calls no AWS API, so its task role has no permissions.
+# The application calls no AWS API, so its task role has no permissions of
+# its own; with ECS Exec on it gets the agent's channel and logging rights.
 resource "aws_iam_role" "task" {
   name_prefix        = "${substr(var.name, 0, 20)}-task-"
-  description        = "Application of ${var.name}; deliberately without permissions"
+  description        = var.enable_execute_command ? "Application of ${var.name}; ECS Exec channels and session logs only" : "Application of ${var.name}; deliberately without permissions"
   assume_role_policy = data.aws_iam_policy_document.assume_by_ecs_tasks.json
+}
+
+# ---------------------------------------------------------------- ECS Exec
+
+resource "aws_cloudwatch_log_group" "exec" {
+  count = var.enable_execute_command ? 1 : 0
+
+  name              = local.exec_log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+}
+
+# ECS Developer Guide, "IAM permissions required for ECS Exec": "The ECS Exec
+# feature requires a task IAM role to grant containers the permissions needed
+# for communication between the managed SSM agent (execute-command agent) and
+# the SSM service", with ssmmessages:CreateControlChannel, CreateDataChannel,
+# OpenControlChannel and OpenDataChannel on "*"; and for logging to CloudWatch
+# Logs, logs:DescribeLogGroups on "*" plus logs:CreateLogStream,
+# logs:DescribeLogStreams and logs:PutLogEvents on the log group.
+data "aws_iam_policy_document" "exec" {
+  count = var.enable_execute_command ? 1 : 0
+
+  statement {
+    sid = "SessionManagerChannels"
+    actions = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "FindTheSessionLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WriteSessionLogs"
+    actions   = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.exec_log_group_name}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "exec" {
+  count = var.enable_execute_command ? 1 : 0
+
+  name   = "ecs-exec"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.exec[0].json
 }
 
 # ---------------------------------------------------------- task definition
@@ -247,7 +342,7 @@ resource "aws_ecs_service" "this" {
   health_check_grace_period_seconds  = var.health_check_grace_period_seconds
   enable_ecs_managed_tags            = true
   propagate_tags                     = "SERVICE"
-  enable_execute_command             = false
+  enable_execute_command             = var.enable_execute_command
   wait_for_steady_state              = false
 
   capacity_provider_strategy {

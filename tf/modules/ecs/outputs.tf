@@ -33,6 +33,16 @@ output "container_name" {
   value       = local.container_name
 }
 
+output "log_group_kms_key_ids" {
+  description = "KMS key ARN of each log group of the service, by name (null: CloudWatch Logs' own encryption): the task logs, and the ECS Exec session logs when enable_execute_command."
+  value       = { for g in concat([aws_cloudwatch_log_group.this], aws_cloudwatch_log_group.exec) : g.name => g.kms_key_id }
+}
+
+output "exec_log_group_name" {
+  description = "Log group of the ECS Exec session logs, or null when enable_execute_command is false."
+  value       = try(aws_cloudwatch_log_group.exec[0].name, null)
+}
+
 output "log_group_name" {
   description = "CloudWatch log group of the tasks."
   value       = aws_cloudwatch_log_group.this.name

@@ -175,3 +175,20 @@ variable "rollback_5xx_per_minute" {
     error_message = "rollback_5xx_per_minute must be at least 1."
   }
 }
+
+variable "log_kms_key_arn" {
+  description = "ARN of the customer managed KMS key every log group of the service (task logs, ECS Exec session logs) is encrypted with (its policy must let CloudWatch Logs use it for that group), or null for CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.log_kms_key_arn, "-")))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not a key ID or alias: CloudWatch Logs takes the key's ARN."
+  }
+}
+
+variable "enable_execute_command" {
+  description = "ECS Exec (aws ecs execute-command) into the tasks, its session logs in the log group /ecs/<name>/exec. Off by default. On, the task role gets the Session Manager channel and log rights, and the container runs with a writable root filesystem and an init process (the SSM agent needs both). The image has no shell, script or cat: only its own binaries can be run, and ECS uploads no session output without script and cat. Tasks get the agent when they start: the next deploy (make deploy) registers the loosened task definition."
+  type        = bool
+  default     = false
+}

@@ -96,6 +96,7 @@ resource "aws_iam_role_policy" "cluster_encryption" {
 resource "aws_cloudwatch_log_group" "cluster" {
   name              = "/aws/eks/${var.name}/cluster"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
 }
 
 resource "aws_eks_cluster" "this" {

@@ -57,3 +57,8 @@ output "lb_controller_service_account" {
   description = "namespace/name of the ServiceAccount the controller must run as for its Pod Identity association to apply."
   value       = "${aws_eks_pod_identity_association.lb_controller.namespace}/${aws_eks_pod_identity_association.lb_controller.service_account}"
 }
+
+output "log_group_kms_key_ids" {
+  description = "KMS key ARN of each log group of the module, by name (null: CloudWatch Logs' own encryption)."
+  value       = { (aws_cloudwatch_log_group.cluster.name) = aws_cloudwatch_log_group.cluster.kms_key_id }
+}

@@ -109,3 +109,14 @@ variable "addon_versions" {
     error_message = "addon_versions values must be EKS add-on versions such as v1.19.2-eksbuild.1."
   }
 }
+
+variable "log_kms_key_arn" {
+  description = "ARN of the customer managed KMS key the control-plane log group is encrypted with (its policy must let CloudWatch Logs use it for that group), or null for CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.log_kms_key_arn, "-")))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not a key ID or alias: CloudWatch Logs takes the key's ARN."
+  }
+}

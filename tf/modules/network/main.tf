@@ -156,6 +156,7 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 
   name              = "/vpc/${var.name}/flow-logs"
   retention_in_days = var.flow_logs_retention_days
+  kms_key_id        = var.log_kms_key_arn
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {

@@ -54,3 +54,8 @@ output "interface_endpoint_ids" {
   description = "IDs of the interface VPC endpoints by service (ecr.api, ecr.dkr, logs, sts); empty when they are off."
   value       = { for k, e in aws_vpc_endpoint.interface : k => e.id }
 }
+
+output "log_group_kms_key_ids" {
+  description = "KMS key ARN of each log group of the module, by name (null: CloudWatch Logs' own encryption); empty without flow logs."
+  value       = { for g in aws_cloudwatch_log_group.flow_logs : g.name => g.kms_key_id }
+}
