@@ -17,15 +17,38 @@ BENCH_TARGETS := bench-stack
 # Static checks that `make lint` runs; mk/*.mk files append.
 LINT_TARGETS := lint-c lint-shell
 
+comma := ,
+
+# $(call require_tool,TOOL,HINT): a shell command that stops the recipe with
+# "<target>: TOOL not found: HINT" unless TOOL is on PATH. HINT says what to install; write
+# $(comma) for a comma in it. A recipe line starts with @$(call require_tool,...).
+require_tool = command -v $(1) >/dev/null 2>&1 || { echo "$@: $(1) not found: $(2)" >&2; exit 1; }
+
 include $(sort $(wildcard mk/*.mk))
 
-##@ General
+##@ Use
+
+# `make help` lists the targets of every file under its `##@ Section` (the file's header,
+# or the one above the target); test*, fuzz, lint* and bench* targets go to Test, Lint and
+# Bench. Sections print in HELP_SECTIONS order, any other after them.
+HELP_SECTIONS := Use|Deploy to AWS|Test|Lint|Bench|Image|CI
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
-	  /^[a-zA-Z0-9_.-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
-	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+	@awk -v order='$(HELP_SECTIONS)' 'BEGIN { FS = ":.*##"; n = split(order, names, "|") } \
+	  FNR == 1 { section = "Use" } \
+	  /^##@/ { section = substr($$0, 5); next } \
+	  /^[a-zA-Z0-9_.-]+:.*?##/ { s = section; \
+	    if ($$1 ~ /^(test|fuzz)([-_]|$$)/) s = "Test"; else if ($$1 ~ /^lint([-_]|$$)/) s = "Lint"; \
+	    else if ($$1 ~ /^bench([-_]|$$)/) s = "Bench"; \
+	    if (!(s in lines)) { known = 0; for (i = 1; i <= n; i++) if (names[i] == s) known = 1; \
+	      if (!known) names[++n] = s } \
+	    lines[s] = lines[s] sprintf("  \033[36m%-24s\033[0m %s\n", $$1, $$2) } \
+	  END { printf "Usage: make \033[36m<target>\033[0m\n"; \
+	    printf "tf_init, tf_plan, tf_deploy, deploy and deploy_all keep the original project'"'"'s names,\n"; \
+	    printf "which its users know; every other target is named with hyphens.\n"; \
+	    for (i = 1; i <= n; i++) if (names[i] in lines) printf "\n\033[1m%s\033[0m\n%s", names[i], lines[names[i]] }' \
+	  $(MAKEFILE_LIST)
 
 .PHONY: deps
 deps: ## Install the Debian and npm packages the tests need (root on Debian; otherwise names what is missing)
@@ -44,7 +67,7 @@ lint: $(LINT_TARGETS) ## Run every static check
 
 .PHONY: lint-shell
 lint-shell: ## shellcheck every shell script in the repository
-	@command -v shellcheck >/dev/null || { echo "lint-shell: shellcheck is missing (apt-get install shellcheck)" >&2; exit 1; }
+	@$(call require_tool,shellcheck,install the Debian package shellcheck (make deps))
 	@files=$$(git ls-files '*.sh' .ci/run); shellcheck $$files && echo "lint-shell: $$(echo $$files | wc -w) scripts clean"
 
 .PHONY: bench

@@ -105,7 +105,7 @@ APT_PACKAGES += clang-format
 .PHONY: lint-c
 lint-c: ## Static checks of the C sources: clang-format drift, cppcheck, and the -Werror build
 	$(MAKE) --no-print-directory build
-	@command -v clang-format >/dev/null || { echo "lint-c: clang-format is missing (apt-get install clang-format)" >&2; exit 1; }
+	@$(call require_tool,clang-format,apt-get install clang-format (make deps))
 	@files=$$(git ls-files --cached --others --exclude-standard '*.c' '*.h'); test -n "$$files" || { echo "lint-c: no C files found" >&2; exit 1; }; \
 	  clang-format --dry-run -Werror $$files || { echo "lint-c: run clang-format -i on the files above" >&2; exit 1; }; \
 	  echo "lint-c: clang-format clean ($$(echo $$files | wc -w) files)"

@@ -1,4 +1,4 @@
-##@ Pipeline
+##@ CI
 
 # GitHub Actions (.github/workflows) call only Makefile targets; these are the ones that
 # exist for the pipeline itself: workflow lint and tests, the image scan, tflint, the
@@ -20,7 +20,7 @@ COUNT_OS_PACKAGES = python3 $(CURDIR)/.github/scripts/count-os-packages.py
 TFLINT ?= tflint
 TFLINT_CONFIG ?= $(CURDIR)/.github/tflint.hcl
 
-# The saved plan `make tf_plan` writes, rendered by tf_plan_summary.
+# The saved plan `make tf_plan` writes, rendered by tf-plan-summary.
 # TF_PLAN_FILE is defined once, from TF_DIR, in mk/tf.mk (read after this file; the
 # recipes below expand it when they run).
 # The S3 state backend on a CI runner (ci-backend-config writes TF_BACKEND_CONFIG from these).
@@ -49,7 +49,7 @@ ENGINE_TEST_TARGETS += test-image-metadata
 
 .PHONY: lint-workflows
 lint-workflows: ## actionlint and shellcheck on the workflows, yamllint on every YAML file
-	@command -v yamllint >/dev/null 2>&1 || { echo "lint-workflows: yamllint not found: install the Debian package yamllint (make deps)" >&2; exit 1; }
+	@$(call require_tool,yamllint,install the Debian package yamllint (make deps))
 	@test -n "$(WORKFLOW_FILES)" || { echo "lint-workflows: no workflow under .github/workflows" >&2; exit 1; }
 	@$(CURDIR)/tests/workflows/actionlint.sh $(WORKFLOW_FILES)
 	@python3 $(CURDIR)/tests/workflows/check_workflows.py shellcheck $(WORKFLOW_FILES)
@@ -67,7 +67,7 @@ test-image-metadata: image ## The image's dpkg status.d entries list exactly the
 
 .PHONY: scan
 scan: ## trivy scan of the built image (or SCAN_IMAGE=repo@sha256:... in a registry): fixable HIGH/CRITICAL or leaked secrets fail
-	@command -v $(TRIVY) >/dev/null 2>&1 || { echo "scan: $(TRIVY) not found: install trivy (https://trivy.dev; CI installs it with aquasecurity/setup-trivy)" >&2; exit 1; }
+	@$(call require_tool,$(TRIVY),install trivy (https://trivy.dev; CI installs it with aquasecurity/setup-trivy))
 	@case "$(SCAN_IMAGE)" in *@sha256:*) ;; *) docker image inspect $(SCAN_IMAGE) >/dev/null 2>&1 \
 	  || { echo "scan: image $(SCAN_IMAGE) not found: build it with make image" >&2; exit 1; };; esac
 	$(SCAN_CMD) $(SCAN_IMAGE)
@@ -78,24 +78,24 @@ ECR_REPOSITORY ?= hello-cluster
 
 .PHONY: scan-released
 scan-released: ## make scan of the newest tagged image in ECR (the weekly scan; needs AWS credentials that read ECR)
-	@command -v aws >/dev/null 2>&1 || { echo "scan-released: aws not found: install the AWS CLI" >&2; exit 1; }
+	@$(call require_tool,aws,install the AWS CLI)
 	@uri="$$(aws ecr describe-repositories --repository-names $(ECR_REPOSITORY) --query 'repositories[0].repositoryUri' --output text)" \
 	  && digest="$$(aws ecr describe-images --repository-name $(ECR_REPOSITORY) --filter tagStatus=TAGGED \
 	       --query 'sort_by(imageDetails, &imagePushedAt)[-1].imageDigest' --output text)" \
 	  || { echo "scan-released: cannot read the ECR repository $(ECR_REPOSITORY)" >&2; exit 1; }; \
 	  case "$$digest" in sha256:*) ;; *) echo "scan-released: $(ECR_REPOSITORY) holds no tagged image" >&2; exit 1;; esac; \
-	  command -v $(TRIVY) >/dev/null 2>&1 || { echo "scan-released: $(TRIVY) not found: install trivy" >&2; exit 1; }; \
+	  $(call require_tool,$(TRIVY),install trivy); \
 	  echo "scan-released: $$uri@$$digest"; \
 	  $(SCAN_CMD) "$$uri@$$digest" && $(SCAN_COUNT_CMD) "$$uri@$$digest" | $(COUNT_OS_PACKAGES) "$$uri@$$digest"
 
 .PHONY: tflint
 tflint: ## TFLint with the AWS ruleset on tf/ and its modules (.github/tflint.hcl; --init needs network)
-	@command -v $(TFLINT) >/dev/null 2>&1 || { echo "tflint: $(TFLINT) not found: install TFLint (https://github.com/terraform-linters/tflint; CI uses setup-tflint)" >&2; exit 1; }
+	@$(call require_tool,$(TFLINT),install TFLint (https://github.com/terraform-linters/tflint; CI uses setup-tflint))
 	$(TFLINT) --init --config=$(TFLINT_CONFIG)
 	$(TFLINT) --config=$(TFLINT_CONFIG) --chdir=$(CURDIR)/tf --recursive --format=compact
 
-.PHONY: tf_plan_summary
-tf_plan_summary: ## make tf_plan, then the plan as Markdown in the GitHub job summary (stdout elsewhere)
+.PHONY: tf-plan-summary
+tf-plan-summary: ## make tf_plan, then the plan as Markdown in the GitHub job summary (stdout elsewhere)
 	@$(MAKE) --no-print-directory tf_plan
 	@$(CURDIR)/.github/scripts/tf-plan-summary.sh $(TF_PLAN_FILE) $(CURDIR)/tf
 
@@ -103,8 +103,8 @@ tf_plan_summary: ## make tf_plan, then the plan as Markdown in the GitHub job su
 CI_OUTPUT = $${GITHUB_OUTPUT:-/dev/stdout}
 
 .PHONY: ci-plan
-ci-plan: ## tf_plan_summary with the pipeline's settings; the plan's sha256 as the job output plan-sha256
-	@$(MAKE) --no-print-directory tf_plan_summary TF_VARS='$(CI_TF_VARS)'
+ci-plan: ## tf-plan-summary with the pipeline's settings; the plan's sha256 as the job output plan-sha256
+	@$(MAKE) --no-print-directory tf-plan-summary TF_VARS='$(CI_TF_VARS)'
 	@echo "plan-sha256=$$(sha256sum $(TF_PLAN_FILE) | cut -d' ' -f1)" >>"$(CI_OUTPUT)"
 
 # terraform apply of a saved plan stops with "Saved plan is stale" when the state moved: a
@@ -153,7 +153,7 @@ ci-backend-config: ## Write the S3 backend settings for tf_init (TF_BACKEND_CONF
 # (https://developer.hashicorp.com/terraform/cli/commands/providers/mirror) from their origin
 # registry, whatever the CLI configuration's provider_installation says.
 tf-mirror: ## Fill the Terraform provider mirror (TF_PLUGIN_MIRROR, /opt/tf-plugins) from the registry (CI; needs network)
-	@command -v terraform >/dev/null 2>&1 || { echo "tf-mirror: terraform not found: install Terraform (CI uses setup-terraform)" >&2; exit 1; }
+	@$(call require_tool,terraform,install Terraform (CI uses setup-terraform))
 	@mkdir -p $(TF_PLUGIN_MIRROR) 2>/dev/null && test -w $(TF_PLUGIN_MIRROR) \
 	  || sudo install -d -o "$$(id -u)" -g "$$(id -g)" $(TF_PLUGIN_MIRROR)
 	terraform -chdir=$(CURDIR)/tf get -no-color >/dev/null

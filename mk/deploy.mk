@@ -1,4 +1,4 @@
-##@ Deploy
+##@ Deploy to AWS
 
 # The app side of the deployment: `make deploy` ships the current commit to whichever of
 # EKS / ECS the Terraform stack runs; everything it needs comes from `terraform output`.
@@ -33,7 +33,7 @@ destroy: ## Delete Kubernetes objects that own load balancers (EKS), lift the AL
 	@test -d $(TF_ROOT)/.terraform || $(MAKE) --no-print-directory tf_init
 	$(TF_AWS_ENV) $(TF) apply -input=false -auto-approve -target=module.edge $(TF_REGION_ARG) $(TF_VARS) \
 	  -var alb_deletion_protection=false
-	$(MAKE) --no-print-directory tf_destroy TF_VARS='$(TF_VARS) -var alb_deletion_protection=false'
+	$(MAKE) --no-print-directory tf-destroy TF_VARS='$(TF_VARS) -var alb_deletion_protection=false'
 
 .PHONY: k8s-manifests
 k8s-manifests: ## Print the manifests of k8s/overlays/eks (kubectl kustomize; deploy sets image and NodePort)
@@ -49,8 +49,8 @@ test-deploy: ## make deploy end to end against docker-registry and moto_server o
 
 .PHONY: lint-k8s
 lint-k8s: ## yamllint k8s/, kubectl kustomize every kustomization, shellcheck the deploy scripts
-	@command -v yamllint >/dev/null 2>&1 || { echo "yamllint not found: install the Debian package yamllint" >&2; exit 1; }
-	@command -v shellcheck >/dev/null 2>&1 || { echo "shellcheck not found: install the Debian package shellcheck" >&2; exit 1; }
+	@$(call require_tool,yamllint,install the Debian package yamllint (make deps))
+	@$(call require_tool,shellcheck,install the Debian package shellcheck (make deps))
 	@yamllint -s -d '{extends: default, rules: {line-length: {max: 120}, document-start: disable}}' $(CURDIR)/k8s
 	@for k in $$(find $(CURDIR)/k8s -name kustomization.yaml); do \
 	  KUBECONFIG=/dev/null kubectl kustomize "$$(dirname "$$k")" >/dev/null || exit 1; done

@@ -1,4 +1,4 @@
-##@ Container
+##@ Image
 
 # The image: nginx + the responder, FROM scratch (docker/Dockerfile).
 IMAGE ?= hello-cluster
@@ -34,7 +34,6 @@ HOST_ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(shell uname -m))
 HOST_PLATFORM := linux/$(HOST_ARCH)
 # The kernel's and qemu's name for PLATFORM's machine (binfmt_misc entry qemu-<name>).
 QEMU_ARCH = $(if $(filter arm64,$(PLATFORM_ARCH)),aarch64,x86_64)
-comma := ,
 EMULATED_PLATFORMS := $(filter-out $(HOST_PLATFORM),$(subst $(comma), ,$(PLATFORMS)))
 DOCKERFILE := $(CURDIR)/docker/Dockerfile
 # What a recursive make must not compute again (a commit may land in between).
@@ -55,7 +54,7 @@ LINT_TARGETS += lint-docker
 
 # Fails with a message naming docker when the CLI is missing or no engine answers.
 define require_docker
-	@command -v docker >/dev/null 2>&1 || { echo "docker not found: install the Debian package docker.io (make deps)" >&2; exit 1; }
+	@$(call require_tool,docker,install the Debian package docker.io (make deps))
 	@timeout 15 docker info >/dev/null 2>&1 || { echo "no Docker engine answers (docker info failed): start one with docker/engine.sh start" >&2; exit 1; }
 endef
 
@@ -156,7 +155,7 @@ bench-container: image ## Print image size vs the 10 MB target and the cold star
 .PHONY: lint-docker
 lint-docker: ## Check the Dockerfile rules (offline hadolint subset), compose.yaml and the container scripts
 	@$(CURDIR)/docker/lint-dockerfile.py $(DOCKERFILE)
-	@command -v shellcheck >/dev/null 2>&1 || { echo "shellcheck not found: install the Debian package shellcheck" >&2; exit 1; }
+	@$(call require_tool,shellcheck,install the Debian package shellcheck (make deps))
 	@shellcheck $(CURDIR)/docker/*.sh $(CURDIR)/tests/container/*.sh $(CURDIR)/scripts/build-multiarch.sh $(CURDIR)/scripts/deps.sh
 	@python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' $(CURDIR)/scripts/image-platforms.py
 	@echo "shellcheck: docker/*.sh tests/container/*.sh scripts/build-multiarch.sh scripts/deps.sh clean"

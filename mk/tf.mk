@@ -1,4 +1,4 @@
-##@ Terraform
+##@ Deploy to AWS
 
 # The Terraform root configuration (tf/README.md lists its variables and outputs).
 TF_DIR ?= tf
@@ -23,8 +23,8 @@ TF_AWS_ENV = $(if $(AWS_REGION),AWS_REGION=$(AWS_REGION) AWS_DEFAULT_REGION=$(AW
 # Fails with one line naming what is missing (tool, region, credentials) before
 # anything is changed.
 define tf_preflight
-	@command -v terraform >/dev/null 2>&1 || { echo "terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
-	@command -v aws >/dev/null 2>&1 || { echo "aws not found: install the AWS CLI (https://aws.amazon.com/cli/, or apt-get install awscli)" >&2; exit 1; }
+	@$(call require_tool,terraform,install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install))
+	@$(call require_tool,aws,install the AWS CLI (https://aws.amazon.com/cli/$(comma) or apt-get install awscli))
 	@test -n "$(AWS_REGION)$${AWS_REGION:-}$${AWS_DEFAULT_REGION:-}$$(aws configure get region 2>/dev/null)" || { echo "no AWS region: set AWS_REGION=<region> (make knob or environment) or configure a profile region" >&2; exit 1; }
 	@$(TF_AWS_ENV) aws sts get-caller-identity >/dev/null 2>&1 || { echo "no usable AWS credentials (aws sts get-caller-identity failed): configure a profile, SSO session or OIDC role first" >&2; exit 1; }
 endef
@@ -55,8 +55,8 @@ tf_deploy: ## Apply the saved plan without prompting (plans first if there is no
 	$(TF_AWS_ENV) $(TF) apply -input=false $(TF_PLAN_FILE)
 	@rm -f $(TF_PLAN_FILE)
 
-.PHONY: tf_destroy
-tf_destroy: ## Destroy everything in the Terraform state without prompting (make destroy removes Kubernetes load balancers first)
+.PHONY: tf-destroy
+tf-destroy: ## Destroy everything in the Terraform state without prompting (make destroy removes Kubernetes load balancers first)
 	$(tf_preflight)
 	@test -d $(TF_ROOT)/.terraform || $(MAKE) --no-print-directory tf_init
 	$(TF_AWS_ENV) $(TF) destroy -input=false -auto-approve $(TF_REGION_ARG) $(TF_VARS)

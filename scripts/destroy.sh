@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # First half of `make destroy`: remove what Kubernetes created in AWS, so that
-# `terraform destroy` (make tf_destroy, the second half) does not stop on a
+# `terraform destroy` (make tf-destroy, the second half) does not stop on a
 # DependencyViolation. A LoadBalancer Service or an Ingress makes a load balancer and
 # security groups inside the VPC that Terraform does not know about.
 #

@@ -659,7 +659,7 @@ def check_saved_plan(report, plan_main, apply):
         report.add(where, "does not apply the saved plan with `make ci-apply`")
     elif (applies[0].get("env") or {}).get("PLAN_SHA256") != "${{ needs.plan-main.outputs.plan-sha256 }}":
         report.add(where, "`make ci-apply` does not get PLAN_SHA256 from the plan job")
-    for goal in ("tf_plan", "tf_deploy", "deploy_all", "tf_plan_summary", "ci-plan"):
+    for goal in ("tf_plan", "tf_deploy", "deploy_all", "tf-plan-summary", "ci-plan"):
         if step_running(apply, goal):
             report.add(where, f"runs `make {goal}`: it would plan anew instead of applying the approved plan")
     steps = [step for _, step in iter_steps(apply)]
@@ -713,7 +713,7 @@ PIPELINE_TF_VARS = {
 }
 SETTINGS_SCRIPT = ".github/scripts/deploy-settings.sh"
 # Make goals that run terraform plan or apply on the account.
-TERRAFORM_GOALS = ("ci-plan", "ci-apply", "tf_plan", "tf_plan_summary", "tf_deploy", "deploy_all", "tf_destroy")
+TERRAFORM_GOALS = ("ci-plan", "ci-apply", "tf_plan", "tf-plan-summary", "tf_deploy", "deploy_all", "tf-destroy")
 # configure-aws-credentials: "role-duration-seconds ... Defaults to 1 hour (3600 seconds)"
 # (aws-actions/configure-aws-credentials README, inputs table). STS AssumeRoleWithWebIdentity,
 # DurationSeconds: "If you specify a value higher than this setting [the role's maximum
