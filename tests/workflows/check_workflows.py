@@ -96,6 +96,17 @@ def iter_steps(job):
             yield index, step
 
 
+def iter_run_steps(paths):
+    """Yields (path, doc, job, where, step) for every step of the files that has a run block;
+    where names the file and the step."""
+    for path in paths:
+        doc = load_yaml(path)
+        for job_id, job in iter_jobs(doc):
+            for index, step in iter_steps(job):
+                if "run" in step:
+                    yield path, doc, job, f"{path}: {step_label(job_id, index, step)}", step
+
+
 def step_label(job_id, index, step):
     name = step.get("name") or step.get("id") or f"step {index + 1}"
     return f"job {job_id}, {name}"
@@ -273,44 +284,38 @@ def check_runs(root, paths):
     targets = make_targets(root)
     dry_runs = {}
     count = 0
-    for path in paths:
-        doc = load_yaml(path)
-        for job_id, job in iter_jobs(doc):
-            for index, step in iter_steps(job):
-                if "run" not in step:
-                    continue
-                where = f"{path}: {step_label(job_id, index, step)}"
-                commands = split_lines(str(step["run"]))
-                if not commands:
-                    report.add(where, "empty run block")
-                for words in commands:
-                    count += 1
-                    words = strip_prefix(words)
-                    if not words:
-                        continue
-                    head = words[0]
-                    if head == "make":
-                        goals, problem = make_goals(words[1:])
-                        if problem:
-                            report.add(where, problem)
-                        elif not goals:
-                            report.add(where, "`make` without a target runs the default goal; name the target")
-                        for goal in goals or []:
-                            if goal not in targets:
-                                report.add(where, f"make target '{goal}' is not defined by the Makefile")
-                            elif goal not in dry_runs:
-                                dry_runs[goal] = dry_run(root, goal)
-                                if dry_runs[goal]:
-                                    report.add(where, f"`make -n {goal}` fails: {dry_runs[goal]}")
-                    elif "/" in head and not head.startswith("/"):
-                        script = os.path.normpath(os.path.join(root, head))
-                        if not os.path.isfile(script):
-                            report.add(where, f"script {head} does not exist in the repository")
-                        elif not os.access(script, os.X_OK):
-                            report.add(where, f"script {head} is not executable")
-                    else:
-                        report.add(where, f"`{' '.join(words)}` is neither a make target nor a repository "
-                                          "script: put the logic in the Makefile")
+    for path, doc, job, where, step in iter_run_steps(paths):
+        commands = split_lines(str(step["run"]))
+        if not commands:
+            report.add(where, "empty run block")
+        for words in commands:
+            count += 1
+            words = strip_prefix(words)
+            if not words:
+                continue
+            head = words[0]
+            if head == "make":
+                goals, problem = make_goals(words[1:])
+                if problem:
+                    report.add(where, problem)
+                elif not goals:
+                    report.add(where, "`make` without a target runs the default goal; name the target")
+                for goal in goals or []:
+                    if goal not in targets:
+                        report.add(where, f"make target '{goal}' is not defined by the Makefile")
+                    elif goal not in dry_runs:
+                        dry_runs[goal] = dry_run(root, goal)
+                        if dry_runs[goal]:
+                            report.add(where, f"`make -n {goal}` fails: {dry_runs[goal]}")
+            elif "/" in head and not head.startswith("/"):
+                script = os.path.normpath(os.path.join(root, head))
+                if not os.path.isfile(script):
+                    report.add(where, f"script {head} does not exist in the repository")
+                elif not os.access(script, os.X_OK):
+                    report.add(where, f"script {head} is not executable")
+            else:
+                report.add(where, f"`{' '.join(words)}` is neither a make target nor a repository "
+                                  "script: put the logic in the Makefile")
     return report.finish(f"{count} command(s) in {len(paths)} file(s)")
 
 
@@ -432,25 +437,20 @@ def check_shellcheck(_root, paths):
     if subprocess.run(["sh", "-c", "command -v shellcheck"], capture_output=True, check=False).returncode:
         sys.exit("check_workflows: shellcheck not found: install the Debian package shellcheck (make deps)")
     blocks = 0
-    for path in paths:
-        doc = load_yaml(path)
-        for job_id, job in iter_jobs(doc):
-            for index, step in iter_steps(job):
-                if "run" not in step:
-                    continue
-                shell = str(run_shell(doc, job, step)).split()[0]
-                if shell not in ("bash", "sh"):
-                    report.add(f"{path}: {step_label(job_id, index, step)}", f"shell '{shell}' is not checked")
-                    continue
-                blocks += 1
-                # Same trick as actionlint: an expression becomes underscores of the same length.
-                script = EXPR_RE.sub(lambda m: "_" * len(m.group(0)), str(step["run"]))
-                proc = subprocess.run(["shellcheck", "--shell", shell, "--format", "gcc", "-"],
-                                      input=script, capture_output=True, text=True, check=False)
-                for line in proc.stdout.splitlines():
-                    report.add(f"{path}: {step_label(job_id, index, step)}", line.replace("-:", "line ", 1))
-                if proc.returncode and not proc.stdout:
-                    report.add(f"{path}: {step_label(job_id, index, step)}", proc.stderr.strip())
+    for path, doc, job, where, step in iter_run_steps(paths):
+        shell = str(run_shell(doc, job, step)).split()[0]
+        if shell not in ("bash", "sh"):
+            report.add(where, f"shell '{shell}' is not checked")
+            continue
+        blocks += 1
+        # Same trick as actionlint: an expression becomes underscores of the same length.
+        script = EXPR_RE.sub(lambda m: "_" * len(m.group(0)), str(step["run"]))
+        proc = subprocess.run(["shellcheck", "--shell", shell, "--format", "gcc", "-"],
+                              input=script, capture_output=True, text=True, check=False)
+        for line in proc.stdout.splitlines():
+            report.add(where, line.replace("-:", "line ", 1))
+        if proc.returncode and not proc.stdout:
+            report.add(where, proc.stderr.strip())
     return report.finish(f"{blocks} run block(s) in {len(paths)} file(s)")
 
 
@@ -699,7 +699,6 @@ def check_build_once(report, apply):
         report.add(where, "deploys before it scans")
     if builds and deploys and steps.index(build) > steps.index(deploys[0]):
         report.add(where, "deploys before it builds")
-
 
 
 # ---------------------------------------------------------------- pipeline
