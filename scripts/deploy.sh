@@ -146,9 +146,11 @@ prepare_task_definition() {
 
 # ---------------------------------------------------------------- changes
 
-# Logs docker in to the registry and keeps the password for scripts/image-platforms.py:
-# "The authorization token is valid for 12 hours" (ECR User Guide, "Private registry
-# authentication"), longer than any deploy.
+# Logs docker in to the registry and keeps the password for scripts/image-platforms.py,
+# which sends it as AWS:<password>: the token holds "the username AWS and an encoded
+# password", and "is valid for 12 hours", longer than any deploy (ECR User Guide, "Private
+# registry authentication in Amazon ECR",
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html).
 registry_login() {
   local host="${ECR_URL%%/*}" out
   REGISTRY_PASSWORD="$(aws ecr get-login-password --region "$REGION")" ||
