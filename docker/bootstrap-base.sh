@@ -40,7 +40,10 @@ PLATFORM_TAG=""
 NATIVE=0
 
 log() { printf 'bootstrap-base: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+die() {
+  log "$*"
+  exit 1
+}
 
 # Prints the first apt source URI on this host whose path matches $1 (a regex), if any.
 host_mirror() {

@@ -24,13 +24,22 @@ usable() {
 main() {
   local cli
   if [[ -n "${DOCKER_CLI:-}" ]]; then
-    usable "$DOCKER_CLI" && { printf '%s\n' "$DOCKER_CLI"; return 0; }
+    usable "$DOCKER_CLI" && {
+      printf '%s\n' "$DOCKER_CLI"
+      return 0
+    }
     printf 'buildkit-cli: DOCKER_CLI=%s can run no BuildKit build (no buildx plugin, client >= 23)\n' "$DOCKER_CLI" >&2
     return 1
   fi
   while read -r cli; do
-    usable "$cli" && { printf '%s\n' "$cli"; return 0; }
-  done < <(type -ap docker; echo /usr/bin/docker)
+    usable "$cli" && {
+      printf '%s\n' "$cli"
+      return 0
+    }
+  done < <(
+    type -ap docker
+    echo /usr/bin/docker
+  )
   printf '%s\n' "buildkit-cli: no docker CLI here can run a BuildKit build: install the buildx plugin" \
     "(docker-buildx-plugin with docker-ce) or Debian's docker.io (its /usr/bin/docker 20.10 uses the engine's BuildKit)" >&2
   return 1

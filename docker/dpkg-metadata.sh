@@ -18,7 +18,10 @@
 # Exits non-zero, naming the file, when a file belongs to no package or differs from it.
 set -euo pipefail
 
-die() { printf 'dpkg-metadata: %s\n' "$*" >&2; exit 1; }
+die() {
+  printf 'dpkg-metadata: %s\n' "$*" >&2
+  exit 1
+}
 
 # Paths a file may be recorded under: as given, its real path, and the other side of the
 # merged /usr (bookworm packages still list /lib/..., ldd may print /usr/lib/... or /lib64).
@@ -53,7 +56,10 @@ recorded_md5() {
   [[ -f "$list" ]] || return 1
   while read -r candidate; do
     sum="$(awk -v p="${candidate#/}" '$2 == p { print $1; exit }' "$list")"
-    if [[ -n "$sum" ]]; then printf '%s\n' "$sum"; return 0; fi
+    if [[ -n "$sum" ]]; then
+      printf '%s\n' "$sum"
+      return 0
+    fi
   done < <(candidates "$path")
   return 1
 }

@@ -36,8 +36,14 @@ start_engine() {
     log "a Docker engine already answers; using it"
     return 0
   fi
-  command -v docker >/dev/null 2>&1 || { log "docker CLI not found: install the Debian package docker.io (make deps)"; return 1; }
-  command -v dockerd >/dev/null 2>&1 || { log "dockerd not found: install the Debian package docker.io (make deps)"; return 1; }
+  command -v docker >/dev/null 2>&1 || {
+    log "docker CLI not found: install the Debian package docker.io (make deps)"
+    return 1
+  }
+  command -v dockerd >/dev/null 2>&1 || {
+    log "dockerd not found: install the Debian package docker.io (make deps)"
+    return 1
+  }
   if owned_pid >/dev/null; then
     log "dockerd $(owned_pid) started earlier does not answer yet; waiting for it"
   else

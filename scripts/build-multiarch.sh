@@ -98,7 +98,10 @@ platform_arch() {
 # Prints the digest `docker push` reports for $1 (the last "digest: sha256:..." it prints).
 push_digest() {
   local out
-  out="$(docker push "$1" 2>&1)" || { printf '%s\n' "$out" | tail -n 5 >&2; return 1; }
+  out="$(docker push "$1" 2>&1)" || {
+    printf '%s\n' "$out" | tail -n 5 >&2
+    return 1
+  }
   grep -o 'digest: sha256:[0-9a-f]*' <<<"$out" | tail -n 1 | cut -d' ' -f2
 }
 
@@ -196,8 +199,14 @@ build_with_buildx() {
   fi
   [[ "$(docker buildx inspect "$BUILDER" | awk '$1 == "Driver:" { print $2 }')" == docker-container ]] ||
     die 3 "builder $BUILDER exists but does not use the docker-container driver: docker buildx rm $BUILDER"
-  log "docker buildx build --builder $BUILDER --platform $(IFS=,; echo "${PLATFORMS[*]}") --push"
-  docker buildx build --builder "$BUILDER" --platform "$(IFS=,; echo "${PLATFORMS[*]}")" \
+  log "docker buildx build --builder $BUILDER --platform $(
+    IFS=,
+    echo "${PLATFORMS[*]}"
+  ) --push"
+  docker buildx build --builder "$BUILDER" --platform "$(
+    IFS=,
+    echo "${PLATFORMS[*]}"
+  )" \
     -f "$REPO_ROOT/docker/Dockerfile" --build-arg "BUILD_BASE=${BUILD_BASE:-debian:bookworm-slim}" \
     --build-arg "VERSION=${VERSION:-$TAG}" --build-arg "COMMIT=${COMMIT:-$(git -C "$REPO_ROOT" rev-parse HEAD)}" \
     --build-arg "CREATED=${CREATED:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}" --build-arg "SOURCE=${SOURCE:-unknown}" \
@@ -243,7 +252,10 @@ main() {
     build_per_platform "$ref"
   fi
   [[ "$LIST_DIGEST" == sha256:* ]] || die 4 "no digest for $ref"
-  log "pushed $ref: $(IFS=,; echo "${PLATFORMS[*]}") as one manifest list"
+  log "pushed $ref: $(
+    IFS=,
+    echo "${PLATFORMS[*]}"
+  ) as one manifest list"
   printf '%s@%s\n' "$ref" "$LIST_DIGEST"
 }
 

@@ -281,15 +281,18 @@ wait_for_ecs_deployment() {
     case "$verdict" in
       done)
         note "ECS deployment COMPLETED: $(jq -r '.runningCount' <<<"$service") tasks of ${arn##*/} running"
-        return 0 ;;
+        return 0
+        ;;
       failed | gone)
         ecs_failed "ECS deployment of ${arn##*/} $(jq -r --arg arn "$arn" \
           '([.deployments[] | select(.taskDefinition == $arn)] | first) as $d
            | if $d == null then "was replaced" else "ended \($d.rolloutState): \($d.rolloutStateReason)" end' <<<"$service")." \
           "ECS now runs $(jq -r '[.deployments[] | select(.status == "PRIMARY")][0] | "\(.taskDefinition | split("/") | last) (\(.rolloutState))"' <<<"$service")$(
             [[ "$(jq -r '[.deployments[] | select(.status == "PRIMARY")][0].rolloutStateReason // ""' <<<"$service")" == *"rolling back"* ]] &&
-              printf '%s' ': the circuit breaker rolled the service back')." \
-          "$(jq -r '"Latest ECS events:", (.events[:4][] | "      \(.message)")' <<<"$service")" ;;
+              printf '%s' ': the circuit breaker rolled the service back'
+          )." \
+          "$(jq -r '"Latest ECS events:", (.events[:4][] | "      \(.message)")' <<<"$service")"
+        ;;
     esac
     [[ "$verdict" != "$last" ]] && note "ECS: $verdict"
     last="$verdict"

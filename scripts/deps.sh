@@ -69,7 +69,10 @@ qemu_arch() {
   case "$1" in
     linux/amd64) echo x86_64 ;;
     linux/arm64 | linux/arm64/v8) echo aarch64 ;;
-    *) echo "deps: EMULATED_PLATFORMS: $1 is not one this project builds (linux/amd64, linux/arm64)" >&2; return 1 ;;
+    *)
+      echo "deps: EMULATED_PLATFORMS: $1 is not one this project builds (linux/amd64, linux/arm64)" >&2
+      return 1
+      ;;
   esac
 }
 

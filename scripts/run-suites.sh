@@ -21,7 +21,10 @@ engine_needed_by() {
   local target wanted
   for target in "$@"; do
     for wanted in ${ENGINE_TARGETS:-}; do
-      if [[ "$target" == "$wanted" ]]; then printf '%s\n' "$target"; return 0; fi
+      if [[ "$target" == "$wanted" ]]; then
+        printf '%s\n' "$target"
+        return 0
+      fi
     done
   done
   return 1

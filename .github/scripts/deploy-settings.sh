@@ -37,7 +37,10 @@ decide() {
 }
 
 main() {
-  (( $# == 0 )) || { echo "usage: deploy-settings.sh (reads the repository variables from the environment)" >&2; return 2; }
+  (($# == 0)) || {
+    echo "usage: deploy-settings.sh (reads the repository variables from the environment)" >&2
+    return 2
+  }
   out="${GITHUB_OUTPUT:-/dev/stdout}"
   decide plan "Terraform plan" AWS_REGION AWS_PLAN_ROLE_ARN TF_STATE_BUCKET
   decide deploy "Deploy to production" AWS_REGION AWS_PLAN_ROLE_ARN AWS_DEPLOY_ROLE_ARN TF_STATE_BUCKET

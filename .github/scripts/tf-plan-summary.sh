@@ -12,7 +12,10 @@ readonly TERRAFORM="${TERRAFORM:-terraform}"
 # A job summary holds at most 1 MiB; keep room for the surrounding Markdown.
 readonly MAX_PLAN_BYTES=900000
 
-die() { printf 'tf-plan-summary: %s\n' "$*" >&2; exit 1; }
+die() {
+  printf 'tf-plan-summary: %s\n' "$*" >&2
+  exit 1
+}
 
 main() {
   local plan="${1:-}" dir text headline out
@@ -30,7 +33,7 @@ main() {
     printf '**%s**\n\n' "${headline:-(no summary line found; see the full plan)}"
     printf '<details><summary>Full plan</summary>\n\n```text\n'
     head -c "$MAX_PLAN_BYTES" <<<"$text"
-    if (( ${#text} > MAX_PLAN_BYTES )); then
+    if ((${#text} > MAX_PLAN_BYTES)); then
       printf '\n... (truncated: the plan is longer than a job summary can hold)'
     fi
     printf '\n```\n\n</details>\n'

@@ -14,19 +14,25 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 source "$repo/tests/bench/lib.sh"
 require_tools wrk taskset node nginx curl python3
 [[ -d "$repo/node_modules/express" && -d "$repo/node_modules/helmet" ]] ||
-  { echo "bench: express/helmet missing in node_modules (run make deps)" >&2; exit 1; }
+  {
+    echo "bench: express/helmet missing in node_modules (run make deps)" >&2
+    exit 1
+  }
 bench_init "$1" 8
 
 # ---------------------------------------------------------------- the four servers
-port_a=$(free_port); port_b=$(free_port); port_c=$(free_port); port_d=$(free_port)
+port_a=$(free_port)
+port_b=$(free_port)
+port_c=$(free_port)
+port_d=$(free_port)
 
 # (a): the real template, with the responder replaced by `return` and placeholders filled.
 mkdir -p "$work/a"
 sed -e "s|\${NGINX_WORKERS}|1|; s|\${RUNTIME_DIR}|$work/a|g; s|\${LISTEN_ADDRESS}|127.0.0.1|g" \
-    -e "s|\${PORT}|$port_a|; s|\${METRICS_PORT}|$(free_port)|g" \
-    -e "s|\${UPSTREAM_SERVERS}|server unix:$work/a/none.sock;|; s|\${REAL_IP}||; s|\${LOG_HEALTH_CHECKS}|0|" \
-    -e 's|            fastcgi_pass hello_workers;|            return 200 "Hello John!";|' \
-    "$repo/nginx/nginx.conf.template" >"$work/a/nginx.conf"
+  -e "s|\${PORT}|$port_a|; s|\${METRICS_PORT}|$(free_port)|g" \
+  -e "s|\${UPSTREAM_SERVERS}|server unix:$work/a/none.sock;|; s|\${REAL_IP}||; s|\${LOG_HEALTH_CHECKS}|0|" \
+  -e 's|            fastcgi_pass hello_workers;|            return 200 "Hello John!";|' \
+  "$repo/nginx/nginx.conf.template" >"$work/a/nginx.conf"
 taskset -c "$server_cpu" nginx -p "$work/a/" -c "$work/a/nginx.conf" -e stderr >/dev/null 2>"$work/a.err" &
 pids+=($!)
 
@@ -39,7 +45,10 @@ PORT=$port_d NODE_PATH="$repo/node_modules" taskset -c "$server_cpu" node "$repo
 pids+=($!)
 
 for p in $port_a $port_b $port_c $port_d; do wait_http "http://127.0.0.1:$p/"; done
-[[ "$(curl -s "http://127.0.0.1:$port_a/")" == "Hello John!" ]] || { echo "bench: (a) answers wrongly" >&2; exit 1; }
+[[ "$(curl -s "http://127.0.0.1:$port_a/")" == "Hello John!" ]] || {
+  echo "bench: (a) answers wrongly" >&2
+  exit 1
+}
 
 # ---------------------------------------------------------------- memory of the stack
 # stack_memory -> "processes rss_kb pss_kb", summed over the master and all its descendants.
@@ -64,8 +73,8 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 sleep 1
 read -r idle_count idle_rss idle_pss <<<"$(stack_memory)"
 echo "bench: wrk on CPU $load_cpu, servers on CPU $server_cpu, $connections connections," \
-     "$rounds interleaved rounds of ${duration}s"
-for key in a b c d; do :> "$work/results.$key"; done
+  "$rounds interleaved rounds of ${duration}s"
+for key in a b c d; do : >"$work/results.$key"; done
 for round in $(seq 1 "$rounds"); do
   for key in a b c d; do
     port_var="port_$key"

@@ -57,11 +57,14 @@ for name in "${names[@]}"; do
   fi
 done
 for name in "${names[@]}"; do
-  wait_http "http://127.0.0.1:${port[$name]}/" || { cat "$work/$name.err" >&2; exit 1; }
+  wait_http "http://127.0.0.1:${port[$name]}/" || {
+    cat "$work/$name.err" >&2
+    exit 1
+  }
 done
 
 echo "bench: what each part costs; wrk on CPU $load_cpu, stacks on CPU $server_cpu," \
-     "$connections connections, $rounds interleaved rounds of ${duration}s"
+  "$connections connections, $rounds interleaved rounds of ${duration}s"
 for round in $(seq 1 "$rounds"); do
   line="  round $round:"
   # Each round starts with the next variant: the first run of a round was seen to lose ~10 %

@@ -11,7 +11,13 @@ bench_init() {
   rounds=${ROUNDS:-3}
   duration=${SECONDS_PER_RUN:-$2}
   connections=${CONNECTIONS:-50}
-  if [[ $(nproc) -ge 2 ]]; then load_cpu=0; server_cpu=1; else load_cpu=0; server_cpu=0; fi
+  if [[ $(nproc) -ge 2 ]]; then
+    load_cpu=0
+    server_cpu=1
+  else
+    load_cpu=0
+    server_cpu=0
+  fi
   work=$(mktemp -d)
   chmod 755 "$work"
   pids=()
@@ -82,6 +88,9 @@ start_stack() {
 require_tools() {
   local tool
   for tool in "$@"; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps installs it)" >&2; exit 1; }
+    command -v "$tool" >/dev/null || {
+      echo "bench: $tool is missing (make deps installs it)" >&2
+      exit 1
+    }
   done
 }

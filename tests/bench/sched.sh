@@ -12,7 +12,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/bench/lib.sh
 source "$repo/tests/bench/lib.sh"
 require_tools wrk taskset pgrep nginx curl python3
-[[ $(nproc) -ge 2 ]] || { echo "bench: bench-sched needs 2 CPUs (one for wrk, one for the worker)" >&2; exit 1; }
+[[ $(nproc) -ge 2 ]] || {
+  echo "bench: bench-sched needs 2 CPUs (one for wrk, one for the worker)" >&2
+  exit 1
+}
 bench_init "$1" 5
 policies=(other batch)
 
@@ -30,7 +33,10 @@ for policy in "${policies[@]}"; do
   policy_stack "$policy" "$load_cpu,$server_cpu"
 done
 for key in "${!port[@]}"; do
-  wait_http "http://127.0.0.1:${port[$key]}/" || { cat "$work/$key.err" >&2; exit 1; }
+  wait_http "http://127.0.0.1:${port[$key]}/" || {
+    cat "$work/$key.err" >&2
+    exit 1
+  }
 done
 
 worker_of() { pgrep -P "${master[$1]}" -x hello-worker; }
@@ -38,7 +44,7 @@ switches() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$(worker_of "$1"
 
 # ---------------------------------------------------------------- dedicated core
 echo "bench: WORKER_SCHED_POLICY; dedicated core: stacks on CPU $server_cpu, wrk on CPU $load_cpu," \
-     "$connections connections, $rounds interleaved rounds of ${duration}s"
+  "$connections connections, $rounds interleaved rounds of ${duration}s"
 for round in $(seq 1 "$rounds"); do
   line="  round $round:"
   for policy in "${policies[@]}"; do
@@ -67,7 +73,7 @@ echo "bench: busy core: nginx and wrk on CPU $load_cpu, the worker on CPU $serve
 for round in $(seq 1 "$rounds"); do
   line="  round $round:"
   for policy in "${policies[@]}"; do
-    read -r r q50 q99 _ e <<<"$(run_wrk "${port[$policy-$load_cpu,$server_cpu]}" 1 "$duration")"
+    read -r r q50 q99 _ e <<<"$(run_wrk "${port[$policy - $load_cpu, $server_cpu]}" 1 "$duration")"
     echo "$r $q50 $q99 $e" >>"$work/busy.$policy"
     line+=" $policy $(printf '%.0f' "$r")"
   done
@@ -89,5 +95,5 @@ done
 errors=$(cat "$work"/dedicated.* "$work"/busy.* | awk '{s += $NF} END {print s + 0}')
 echo
 echo "sched: batch/other on a dedicated core $(paired_ratio "$work/dedicated.batch" "$work/dedicated.other")," \
-     "on a busy core $(paired_ratio "$work/busy.batch" "$work/busy.other") (median of the per-round req/s ratios);" \
-     "errors $errors"
+  "on a busy core $(paired_ratio "$work/busy.batch" "$work/busy.other") (median of the per-round req/s ratios);" \
+  "errors $errors"

@@ -36,11 +36,20 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 
 for tool in sudo useradd userdel visudo; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "as-user: $tool not found: install the Debian packages sudo and passwd (make deps)" >&2; exit 1; }
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "as-user: $tool not found: install the Debian packages sudo and passwd (make deps)" >&2
+    exit 1
+  }
 done
-getent group docker >/dev/null || { echo "as-user: no docker group: the engine's socket must be reachable by a group (Debian's docker.io creates it)" >&2; exit 1; }
+getent group docker >/dev/null || {
+  echo "as-user: no docker group: the engine's socket must be reachable by a group (Debian's docker.io creates it)" >&2
+  exit 1
+}
 [[ "$(stat -c %G /var/run/docker.sock 2>/dev/null)" == docker ]] ||
-  { echo "as-user: /var/run/docker.sock is not group docker: a non-root user cannot reach this engine" >&2; exit 1; }
+  {
+    echo "as-user: /var/run/docker.sock is not group docker: a non-root user cannot reach this engine" >&2
+    exit 1
+  }
 
 if ! id "$RUNNER_USER" >/dev/null 2>&1; then
   HOME_DIR="$(mktemp -d /tmp/hc-runner-home.XXXXXX)"
@@ -51,7 +60,11 @@ fi
 if [[ ! -e "$SUDOERS_FILE" ]]; then
   printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$RUNNER_USER" >"$SUDOERS_FILE.tmp"
   chmod 0440 "$SUDOERS_FILE.tmp"
-  visudo -cf "$SUDOERS_FILE.tmp" >/dev/null || { rm -f "$SUDOERS_FILE.tmp"; echo "as-user: the sudoers line does not parse" >&2; exit 1; }
+  visudo -cf "$SUDOERS_FILE.tmp" >/dev/null || {
+    rm -f "$SUDOERS_FILE.tmp"
+    echo "as-user: the sudoers line does not parse" >&2
+    exit 1
+  }
   mv "$SUDOERS_FILE.tmp" "$SUDOERS_FILE"
   CREATED_SUDOERS=1
 fi

@@ -24,8 +24,14 @@ trap cleanup EXIT
 
 verdict() { if [[ "$1" == 1 ]]; then echo "meets target"; else echo "MISSES target"; fi; }
 
-command -v docker >/dev/null 2>&1 || { echo "docker not found: install the Debian package docker.io" >&2; exit 1; }
-timeout 15 docker info >/dev/null 2>&1 || { echo "no Docker engine answers: run docker/engine.sh start" >&2; exit 1; }
+command -v docker >/dev/null 2>&1 || {
+  echo "docker not found: install the Debian package docker.io" >&2
+  exit 1
+}
+timeout 15 docker info >/dev/null 2>&1 || {
+  echo "no Docker engine answers: run docker/engine.sh start" >&2
+  exit 1
+}
 
 echo "== image size ($IMAGE_REF)"
 size="$(docker image inspect -f '{{.Size}}' "$IMAGE_REF")"

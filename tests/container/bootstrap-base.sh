@@ -43,12 +43,21 @@ main() {
   case "$host_arch" in
     amd64) foreign_arch=arm64 ;;
     arm64) foreign_arch=amd64 ;;
-    *) echo "bootstrap-base test: host architecture $host_arch is not amd64 or arm64" >&2; exit 1 ;;
+    *)
+      echo "bootstrap-base test: host architecture $host_arch is not amd64 or arm64" >&2
+      exit 1
+      ;;
   esac
   echo "== the real bases (debian:bookworm-slim-$host_arch, -$foreign_arch)"
-  host_base="$("$SCRIPT" 2>"$WORK/real-host.err")" || { cat "$WORK/real-host.err" >&2; exit 1; }
+  host_base="$("$SCRIPT" 2>"$WORK/real-host.err")" || {
+    cat "$WORK/real-host.err" >&2
+    exit 1
+  }
   foreign_base="$(PLATFORM="linux/$foreign_arch" "$SCRIPT" 2>"$WORK/real-foreign.err")" ||
-    { cat "$WORK/real-foreign.err" >&2; exit 1; }
+    {
+      cat "$WORK/real-foreign.err" >&2
+      exit 1
+    }
   check "$host_base is linux/$host_arch" test "$(platform_of "$host_base")" == "linux/$host_arch"
   check "$foreign_base is linux/$foreign_arch" test "$(platform_of "$foreign_base")" == "linux/$foreign_arch"
 

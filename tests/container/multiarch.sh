@@ -23,7 +23,10 @@ REGISTRY_PID=""
 PUSHED_REFS=()
 cleanup() {
   local ref
-  if [[ -n "$REGISTRY_PID" ]]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
+  if [[ -n "$REGISTRY_PID" ]]; then
+    kill "$REGISTRY_PID" 2>/dev/null || true
+    wait "$REGISTRY_PID" 2>/dev/null || true
+  fi
   for ref in "${PUSHED_REFS[@]}"; do docker rmi "$ref" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
@@ -69,11 +72,17 @@ refused_single() {
 main() {
   local tool
   for tool in docker docker-registry curl python3; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: make deps" >&2; exit 1; }
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "$tool not found: make deps" >&2
+      exit 1
+    }
   done
   local port ref out rc=0 platform arch listing line config local_id
   port="$(free_port)"
-  start_registry "$port" || { echo "docker-registry did not answer on 127.0.0.1:$port" >&2; exit 1; }
+  start_registry "$port" || {
+    echo "docker-registry did not answer on 127.0.0.1:$port" >&2
+    exit 1
+  }
   ref="127.0.0.1:$port/hello-cluster:$TAG"
   IFS=',' read -r -a platforms <<<"$PLATFORMS"
   for platform in "${platforms[@]}"; do PUSHED_REFS+=("$ref-${platform#linux/}"); done

@@ -125,7 +125,10 @@ workers_run_batch() {
 require_tools() {
   local tool missing=0
   for tool in docker curl python3 nsenter tar; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: install it (make deps)" >&2; missing=1; }
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "$tool not found: install it (make deps)" >&2
+      missing=1
+    }
   done
   ((missing == 0)) || exit 1
   # nsenter into a container's network namespace and signalling its processes from the host
@@ -134,7 +137,10 @@ require_tools() {
     echo "tests/container/run.sh runs as root or as a user with passwordless sudo (for nsenter and for signalling container processes); $(id -un) has neither" >&2
     exit 1
   fi
-  timeout 15 docker info >/dev/null 2>&1 || { echo "no Docker engine answers to $(id -un) (docker info failed): run docker/engine.sh start, or add $(id -un) to the docker group" >&2; exit 1; }
+  timeout 15 docker info >/dev/null 2>&1 || {
+    echo "no Docker engine answers to $(id -un) (docker info failed): run docker/engine.sh start, or add $(id -un) to the docker group" >&2
+    exit 1
+  }
   local host_platform
   host_platform="linux/$(docker version -f '{{.Server.Arch}}')"
   EXPECT_PLATFORM="${EXPECT_PLATFORM:-$host_platform}"
@@ -143,9 +149,13 @@ require_tools() {
     TIMEOUT_FACTOR="${EMULATION_TIMEOUT_FACTOR:-6}"
   fi
   if [[ -z "$COMPOSE" ]]; then
-    if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
-    elif command -v docker-compose >/dev/null 2>&1; then COMPOSE="docker-compose"
-    else echo "neither 'docker compose' nor docker-compose found: install the Debian package docker-compose" >&2; exit 1
+    if docker compose version >/dev/null 2>&1; then
+      COMPOSE="docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then
+      COMPOSE="docker-compose"
+    else
+      echo "neither 'docker compose' nor docker-compose found: install the Debian package docker-compose" >&2
+      exit 1
     fi
   fi
 }
@@ -199,7 +209,10 @@ test_image_platform() {
   case "$EXPECT_PLATFORM" in
     linux/amd64) want=62 machine=x86-64 ;;
     linux/arm64) want=183 machine=AArch64 ;;
-    *) fail "no ELF machine known for $EXPECT_PLATFORM"; return 0 ;;
+    *)
+      fail "no ELF machine known for $EXPECT_PLATFORM"
+      return 0
+      ;;
   esac
   local probe="$RUN_ID-elf"
   CONTAINERS+=("$probe")
@@ -226,7 +239,10 @@ runs_as_platform() {
   if ((EMULATED == 1)); then
     case "$EXPECT_PLATFORM" in linux/arm64) entry=qemu-aarch64 ;; linux/amd64) entry=qemu-x86_64 ;; esac
     interpreter="$(awk '$1 == "interpreter" { print $2 }' "/proc/sys/fs/binfmt_misc/$entry" 2>/dev/null)"
-    [[ -n "$interpreter" ]] || { note "no binfmt_misc entry $entry"; return 1; }
+    [[ -n "$interpreter" ]] || {
+      note "no binfmt_misc entry $entry"
+      return 1
+    }
     interpreter="$(readlink -f "$interpreter")"
   fi
   for pid in $(docker top "$1" -eo pid | awk 'NR > 1'); do
@@ -234,9 +250,15 @@ runs_as_platform() {
     exe="$(as_root readlink "/proc/$pid/exe" 2>/dev/null || true)"
     n=$((n + 1))
     if ((EMULATED == 1)); then
-      [[ "$exe" == "$interpreter" ]] || { bad=1; note "pid $pid runs $exe, not $interpreter"; }
+      [[ "$exe" == "$interpreter" ]] || {
+        bad=1
+        note "pid $pid runs $exe, not $interpreter"
+      }
     else
-      [[ "$exe" == */usr/local/bin/hello || "$exe" == */usr/sbin/nginx ]] || { bad=1; note "pid $pid runs '$exe'"; }
+      [[ "$exe" == */usr/local/bin/hello || "$exe" == */usr/sbin/nginx ]] || {
+        bad=1
+        note "pid $pid runs '$exe'"
+      }
     fi
   done
   ((n >= 3 && bad == 0))
@@ -386,7 +408,10 @@ stop_under_load() {
   local deadline=$((SECONDS + $(t 10))) up=1
   # Entering another process's network namespace needs the host's root.
   until as_root nsenter --net="/proc/$pid/ns/net" curl -s -o /dev/null --max-time 1 http://127.0.0.1:8080/readyz; do
-    ((SECONDS < deadline)) || { up=0; break; }
+    ((SECONDS < deadline)) || {
+      up=0
+      break
+    }
     sleep 0.1
   done
   check "container answers on its own loopback" test "$up" -eq 1

@@ -11,7 +11,10 @@
 set -euo pipefail
 
 : "${FIXTURE:?}" "${ECS_CLUSTER:?}" "${SUBNET:?}" "${SECURITY_GROUP:?}" "${ECS_MIN_CAPACITY:?}"
-(($# == 2)) || { echo "usage: $0 SERVICE IMAGE" >&2; exit 2; }
+(($# == 2)) || {
+  echo "usage: $0 SERVICE IMAGE" >&2
+  exit 2
+}
 service="$1" image="$2"
 definition="$(mktemp)"
 trap 'rm -f "$definition"' EXIT

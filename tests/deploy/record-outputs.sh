@@ -21,7 +21,10 @@ WORK=""
 EMULATOR_PID=""
 
 cleanup() {
-  if [[ -n "$EMULATOR_PID" ]]; then kill "$EMULATOR_PID" 2>/dev/null || true; wait "$EMULATOR_PID" 2>/dev/null || true; fi
+  if [[ -n "$EMULATOR_PID" ]]; then
+    kill "$EMULATOR_PID" 2>/dev/null || true
+    wait "$EMULATOR_PID" 2>/dev/null || true
+  fi
   if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -29,7 +32,10 @@ trap cleanup EXIT
 main() {
   local tool
   for tool in terraform python3 jq; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "record-outputs: $tool not found" >&2; exit 1; }
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "record-outputs: $tool not found" >&2
+      exit 1
+    }
   done
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/record-outputs.XXXXXX")"
   cp -r "$REPO_ROOT/tf" "$REPO_ROOT/ecs-taskdef" "$REPO_ROOT/k8s" "$WORK/"
@@ -40,7 +46,10 @@ main() {
   EMULATOR_PID=$!
   local waited=0
   until [[ -s "$WORK/port" ]]; do
-    ((waited++ < 100)) || { echo "record-outputs: the emulator did not start" >&2; exit 1; }
+    ((waited++ < 100)) || {
+      echo "record-outputs: the emulator did not start" >&2
+      exit 1
+    }
     sleep 0.2
   done
 
@@ -49,7 +58,10 @@ main() {
     AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1 AWS_MAX_ATTEMPTS=2 AWS_EC2_METADATA_DISABLED=true \
     TF_CLI_CONFIG_FILE="$WORK/terraformrc" TF_IN_AUTOMATION=1
   terraform -chdir="$WORK/tf" init -input=false -no-color >"$WORK/init.log" 2>&1 ||
-    { tail -n 20 "$WORK/init.log" >&2; exit 1; }
+    {
+      tail -n 20 "$WORK/init.log" >&2
+      exit 1
+    }
   if ! terraform -chdir="$WORK/tf" apply -auto-approve -input=false -no-color >"$WORK/apply.log" 2>&1; then
     echo "record-outputs: the apply failed in the emulator for:" >&2
     grep '^Error: ' "$WORK/apply.log" >&2 || tail -n 20 "$WORK/apply.log" >&2
@@ -57,7 +69,10 @@ main() {
   terraform -chdir="$WORK/tf" output -json | jq -S . >"$WORK/outputs.json"
   local missing
   missing="$(jq -r --argjson required "$REQUIRED" '[$required[] as $k | select(.[$k].value == null) | $k] | join(" ")' "$WORK/outputs.json")"
-  [[ -z "$missing" ]] || { echo "record-outputs: outputs without a value: $missing" >&2; exit 1; }
+  [[ -z "$missing" ]] || {
+    echo "record-outputs: outputs without a value: $missing" >&2
+    exit 1
+  }
   cp "$WORK/outputs.json" "$FIXTURE"
   echo "record-outputs: wrote ${FIXTURE#"$REPO_ROOT"/} ($(wc -c <"$FIXTURE") bytes)"
 }

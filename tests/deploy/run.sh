@@ -679,8 +679,7 @@ run_destroy() {
 }
 
 deleted_in_order() {
-  [[ "$(grep '^delete' "$KUBECTL_LOG" | cut -d' ' -f1-3 | paste -sd, -)" == \
-    "delete -k $CLONE/k8s/overlays/eks,delete service edge,delete ingress web" ]] &&
+  [[ "$(grep '^delete' "$KUBECTL_LOG" | cut -d' ' -f1-3 | paste -sd, -)" == "delete -k $CLONE/k8s/overlays/eks,delete service edge,delete ingress web" ]] &&
     grep -q '^delete service edge --namespace team-a ' "$KUBECTL_LOG" &&
     grep -q '^delete ingress web --namespace team-b ' "$KUBECTL_LOG"
 }

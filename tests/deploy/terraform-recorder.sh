@@ -55,15 +55,17 @@ create_ecs_side() {
 }
 
 case "$command" in
-  init | version | fmt | validate)
-    ;;
+  init | version | fmt | validate) ;;
   output)
     cat "$TF_FAKE_DIR/outputs.json" 2>/dev/null || echo '{}'
     ;;
   plan)
     out=""
     for a in "${args[@]}"; do [[ "$a" == -out=* ]] && out="${a#-out=}"; done
-    [[ -n "$out" ]] || { echo "terraform stand-in: plan without -out" >&2; exit 1; }
+    [[ -n "$out" ]] || {
+      echo "terraform stand-in: plan without -out" >&2
+      exit 1
+    }
     vars_json "${args[@]}" >"$out"
     ;;
   show)
@@ -77,7 +79,10 @@ case "$command" in
       had_ecs="$(jq -r '.deploy_ecs.value // false' "$TF_FAKE_DIR/outputs.json" 2>/dev/null || echo false)"
       if [[ "$(jq -r .deploy_ecs "$TF_FAKE_DIR/config.json")" == true && "$had_ecs" != true ]]; then
         tag="$(jq -r '.image_tag // empty' <<<"$vars")"
-        [[ -n "$tag" ]] || { echo "Error: The ECS service does not exist yet and no pushed image was named" >&2; exit 1; }
+        [[ -n "$tag" ]] || {
+          echo "Error: The ECS service does not exist yet and no pushed image was named" >&2
+          exit 1
+        }
         create_ecs_side "$tag"
       fi
       outputs_for "$vars" >"$TF_FAKE_DIR/outputs.json"

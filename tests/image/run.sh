@@ -31,8 +31,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { passed=$((passed + 1)); printf 'ok   - %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL - %s\n' "$1"; sed 's/^/       | /' "$TMP/out" | tail -n 20; }
+pass() {
+  passed=$((passed + 1))
+  printf 'ok   - %s\n' "$1"
+}
+fail() {
+  failed=$((failed + 1))
+  printf 'FAIL - %s\n' "$1"
+  sed 's/^/       | /' "$TMP/out" | tail -n 20
+}
 check() { python3 "$CHECK" "$1" "$TMP/versions" "$TMP/md5sums" "${OWN_FILES[@]}"; }
 
 # expect_rejected NAME TEXT ROOTFS: the check must fail on ROOTFS and say TEXT.
@@ -43,12 +50,25 @@ expect_rejected() {
 }
 
 # broken NAME: a copy of the image's root filesystem to break.
-broken() { rm -rf "${TMP:?}/$1"; cp -a "$TMP/rootfs" "$TMP/$1"; printf '%s\n' "$TMP/$1"; }
+broken() {
+  rm -rf "${TMP:?}/$1"
+  cp -a "$TMP/rootfs" "$TMP/$1"
+  printf '%s\n' "$TMP/$1"
+}
 
 main() {
-  command -v docker >/dev/null 2>&1 || { echo "test-image-metadata: docker not found" >&2; exit 1; }
-  docker image inspect "$IMAGE_REF" >/dev/null || { echo "test-image-metadata: no image $IMAGE_REF: make image" >&2; exit 1; }
-  docker image inspect "$BUILD_REF" >/dev/null || { echo "test-image-metadata: no image $BUILD_REF (the build stage)" >&2; exit 1; }
+  command -v docker >/dev/null 2>&1 || {
+    echo "test-image-metadata: docker not found" >&2
+    exit 1
+  }
+  docker image inspect "$IMAGE_REF" >/dev/null || {
+    echo "test-image-metadata: no image $IMAGE_REF: make image" >&2
+    exit 1
+  }
+  docker image inspect "$BUILD_REF" >/dev/null || {
+    echo "test-image-metadata: no image $BUILD_REF (the build stage)" >&2
+    exit 1
+  }
 
   mkdir -p "$TMP/rootfs"
   container="$(docker create "$IMAGE_REF")"
@@ -90,8 +110,8 @@ main() {
 
   echo "== the scanner counts OS packages"
   if command -v trivy >/dev/null 2>&1; then
-    if make --no-print-directory -C "$ROOT" scan SCAN_IMAGE="$IMAGE_REF" >"$TMP/out" 2>&1 \
-        && grep -qE '^scan: [1-9][0-9]* OS package' "$TMP/out"; then
+    if make --no-print-directory -C "$ROOT" scan SCAN_IMAGE="$IMAGE_REF" >"$TMP/out" 2>&1 &&
+      grep -qE '^scan: [1-9][0-9]* OS package' "$TMP/out"; then
       pass "$(grep -m1 -E '^scan: [0-9]+ OS package' "$TMP/out" | cut -c1-160)"
     else
       fail "make scan on $IMAGE_REF does not count more than zero OS packages"

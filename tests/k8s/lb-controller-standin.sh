@@ -24,9 +24,18 @@ helm_pull() {
   local untardir="" version="" repo="" untar=0 chart=""
   while (($#)); do
     case "$1" in
-      --untardir) untardir="$2"; shift ;;
-      --version) version="$2"; shift ;;
-      --repo) repo="$2"; shift ;;
+      --untardir)
+        untardir="$2"
+        shift
+        ;;
+      --version)
+        version="$2"
+        shift
+        ;;
+      --repo)
+        repo="$2"
+        shift
+        ;;
       --untar) untar=1 ;;
       -*) refuse "unknown flag $1" ;;
       *) chart="$1" ;;
@@ -88,7 +97,10 @@ kubectl_main() {
 case "$TOOL" in
   helm)
     case "${1:-}" in
-      pull) shift; helm_pull "$@" ;;
+      pull)
+        shift
+        helm_pull "$@"
+        ;;
       upgrade) helm_upgrade "$@" ;;
       *) refuse "unexpected command ${1:-}" ;;
     esac

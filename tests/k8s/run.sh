@@ -41,9 +41,11 @@ require_tools() {
     printf 'test-k8s: the python3 module yaml (PyYAML) is missing: install python3-yaml\n' >&2
     missing=1
   fi
-  ((missing == 0)) || { printf '0 passed, 1 failed\n'; exit 1; }
+  ((missing == 0)) || {
+    printf '0 passed, 1 failed\n'
+    exit 1
+  }
 }
-
 
 to_json() {
   python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))'
@@ -230,7 +232,10 @@ main() {
   export NODE_MODULES_PARENT="$REPO_ROOT"
 
   local crd
-  for crd in "$TEST_DIR"/crds/*.yaml; do cat "$crd"; printf '\n---\n'; done | to_json >"$WORK/crds.json"
+  for crd in "$TEST_DIR"/crds/*.yaml; do
+    cat "$crd"
+    printf '\n---\n'
+  done | to_json >"$WORK/crds.json"
 
   echo "== every kustomization builds, validates strictly and passes the policy checks"
   local dir name eks_args

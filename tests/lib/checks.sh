@@ -6,8 +6,14 @@
 PASSED=0
 FAILED=0
 
-pass() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf 'not ok - %s\n' "$*"; }
+pass() {
+  PASSED=$((PASSED + 1))
+  printf 'ok - %s\n' "$*"
+}
+fail() {
+  FAILED=$((FAILED + 1))
+  printf 'not ok - %s\n' "$*"
+}
 
 # check DESCRIPTION COMMAND...: passes when the command succeeds. Always returns 0 (callers
 # run under set -e); CHECK_OK (1 or 0) tells a caller whether to go on.

@@ -8,7 +8,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PLUGIN_MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
 
-command -v terraform >/dev/null || { echo "lint-tf: terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
+command -v terraform >/dev/null || {
+  echo "lint-tf: terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)" >&2
+  exit 1
+}
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

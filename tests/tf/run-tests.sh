@@ -52,7 +52,10 @@ timed() {
   return "$status"
 }
 
-die() { printf 'test-tf: %s\n' "$1" >&2; exit 1; }
+die() {
+  printf 'test-tf: %s\n' "$1" >&2
+  exit 1
+}
 
 require_tools() {
   command -v terraform >/dev/null || die "terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)"
@@ -102,7 +105,10 @@ start_emulator() {
   "$PYTHON" "$ROOT/tests/tf/aws_emulator.py" --port-file "$port_file" >"$scratch/emulator.log" 2>&1 &
   emulator_pid=$!
   while [[ ! -s "$port_file" ]]; do
-    kill -0 "$emulator_pid" 2>/dev/null || { cat "$scratch/emulator.log" >&2; die "the AWS emulator exited at start"; }
+    kill -0 "$emulator_pid" 2>/dev/null || {
+      cat "$scratch/emulator.log" >&2
+      die "the AWS emulator exited at start"
+    }
     ((waited++ < 300)) || die "the AWS emulator did not report its port within 30 s"
     sleep 0.1
   done
@@ -143,7 +149,10 @@ aws_true() {
   local filter="$1"
   shift
   awsq "$@" >"$scratch/aws.json"
-  jq -e "$filter" "$scratch/aws.json" || { head -c 3000 "$scratch/aws.json"; return 1; }
+  jq -e "$filter" "$scratch/aws.json" || {
+    head -c 3000 "$scratch/aws.json"
+    return 1
+  }
 }
 
 # --------------------------------------------------------------- the checks
@@ -359,7 +368,10 @@ check_target_group_in_use_is_refused() {
     echo "the emulator deleted target group $tg although the listener forwards to it"
     return 1
   fi
-  grep -q ResourceInUse "$scratch/delete-tg.out" || { cat "$scratch/delete-tg.out"; return 1; }
+  grep -q ResourceInUse "$scratch/delete-tg.out" || {
+    cat "$scratch/delete-tg.out"
+    return 1
+  }
 }
 
 check_port_changed() {
@@ -446,11 +458,23 @@ LOCK_PLATFORMS=15
 
 lock_is_complete() {
   local lock="$ROOT/tf/.terraform.lock.hcl" zh
-  [[ -f "$lock" ]] || { echo "$lock is missing"; return 1; }
-  grep -q "provider \"$LOCK_PROVIDER\"" "$lock" || { echo "no $LOCK_PROVIDER block"; return 1; }
+  [[ -f "$lock" ]] || {
+    echo "$lock is missing"
+    return 1
+  }
+  grep -q "provider \"$LOCK_PROVIDER\"" "$lock" || {
+    echo "no $LOCK_PROVIDER block"
+    return 1
+  }
   zh="$(grep -c '"zh:[0-9a-f]\{64\}",' "$lock" || true)"
-  ((zh == LOCK_PLATFORMS)) || { echo "$zh zh: hashes, want one per platform ($LOCK_PLATFORMS)"; return 1; }
-  grep -q '"h1:' "$lock" || { echo "no h1: hash"; return 1; }
+  ((zh == LOCK_PLATFORMS)) || {
+    echo "$zh zh: hashes, want one per platform ($LOCK_PLATFORMS)"
+    return 1
+  }
+  grep -q '"h1:' "$lock" || {
+    echo "no h1: hash"
+    return 1
+  }
 }
 
 lock_is_not_ignored() {
@@ -464,9 +488,17 @@ lock_is_not_ignored() {
 init_in_fresh_clone_is_clean() {
   local clone="$scratch/clone" dirty
   git clone -q --no-hardlinks "$ROOT" "$clone"
-  terraform -chdir="$clone/tf" init -input=false -no-color >"$scratch/clone-init.log" 2>&1 || { cat "$scratch/clone-init.log"; return 1; }
+  terraform -chdir="$clone/tf" init -input=false -no-color >"$scratch/clone-init.log" 2>&1 || {
+    cat "$scratch/clone-init.log"
+    return 1
+  }
   dirty="$(git -C "$clone" status --porcelain --untracked-files=normal)"
-  [[ -z "$dirty" ]] || { echo "git status after init:"; echo "$dirty"; git -C "$clone" diff; return 1; }
+  [[ -z "$dirty" ]] || {
+    echo "git status after init:"
+    echo "$dirty"
+    git -C "$clone" diff
+    return 1
+  }
 }
 
 # -------------------------------------------------------------------- steps
@@ -475,7 +507,10 @@ init_in_fresh_clone_is_clean() {
 # the public route (ELB refuses it in a VPC without a gateway): the plan's
 # dependency graph must have a path from the load balancer to the route.
 alb_waits_for_internet_route() {
-  terraform -chdir="$UNIT_DIR" graph -type=plan >"$scratch/graph.dot" 2>"$scratch/graph.err" || { cat "$scratch/graph.err"; return 1; }
+  terraform -chdir="$UNIT_DIR" graph -type=plan >"$scratch/graph.dot" 2>"$scratch/graph.err" || {
+    cat "$scratch/graph.err"
+    return 1
+  }
   "$PYTHON" - "$scratch/graph.dot" <<'PY'
 import re, sys
 edges = {}

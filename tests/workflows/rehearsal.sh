@@ -48,13 +48,13 @@ declare -A NEEDS_GITHUB=(
 )
 # What each `uses:` step would have provided.
 declare -A ACTION_REASON=(
-  [actions/checkout]="GitHub checks the commit out; here: git clone of HEAD into a new directory"
-  [hashicorp/setup-terraform]="downloads Terraform from releases.hashicorp.com; here: the terraform on PATH"
-  [azure/setup-kubectl]="downloads kubectl from dl.k8s.io; here: the kubectl on PATH"
-  [terraform-linters/setup-tflint]="downloads TFLint from GitHub releases"
-  [aquasecurity/setup-trivy]="downloads trivy from GitHub releases"
-  [docker/setup-qemu-action]="registers QEMU binfmt handlers from the tonistiigi/binfmt image (Docker Hub)"
-  [docker/setup-buildx-action]="creates a docker-container buildx builder from the moby/buildkit image (Docker Hub)"
+  [actions / checkout]="GitHub checks the commit out; here: git clone of HEAD into a new directory"
+  [hashicorp / setup - terraform]="downloads Terraform from releases.hashicorp.com; here: the terraform on PATH"
+  [azure / setup - kubectl]="downloads kubectl from dl.k8s.io; here: the kubectl on PATH"
+  [terraform - linters / setup - tflint]="downloads TFLint from GitHub releases"
+  [aquasecurity / setup - trivy]="downloads trivy from GitHub releases"
+  [docker / setup - qemu - action]="registers QEMU binfmt handlers from the tonistiigi/binfmt image (Docker Hub)"
+  [docker / setup - buildx - action]="creates a docker-container buildx builder from the moby/buildkit image (Docker Hub)"
 )
 # Output of a step that stopped only because this machine is offline.
 readonly OFFLINE_RE='could not connect to registry\.terraform\.io|lookup registry\.terraform\.io|Failed to establish a new connection|Temporary failure in name resolution|No matching distribution found'
@@ -86,14 +86,23 @@ as_runner() {
 
 prepare_user() {
   if [[ "$(id -u)" != 0 ]]; then
-    [[ "$(id -un)" == "$RUNNER_USER" ]] || { echo "rehearsal: run as root (it creates $RUNNER_USER) or as $RUNNER_USER itself; $(id -un) is neither" >&2; exit 1; }
-    sudo -n true 2>/dev/null || { echo "rehearsal: $RUNNER_USER has no passwordless sudo, which a GitHub-hosted runner has" >&2; exit 1; }
+    [[ "$(id -un)" == "$RUNNER_USER" ]] || {
+      echo "rehearsal: run as root (it creates $RUNNER_USER) or as $RUNNER_USER itself; $(id -un) is neither" >&2
+      exit 1
+    }
+    sudo -n true 2>/dev/null || {
+      echo "rehearsal: $RUNNER_USER has no passwordless sudo, which a GitHub-hosted runner has" >&2
+      exit 1
+    }
     log "running as $RUNNER_USER itself (a runner, or its stand-in)"
     return 0
   fi
   local tool
   for tool in useradd userdel runuser sudo visudo git; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "rehearsal: $tool not found: install the Debian packages passwd, util-linux, sudo and git" >&2; exit 1; }
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "rehearsal: $tool not found: install the Debian packages passwd, util-linux, sudo and git" >&2
+      exit 1
+    }
   done
   if id "$RUNNER_USER" >/dev/null 2>&1; then
     log "user $RUNNER_USER exists already; using it and leaving it in place"
@@ -107,7 +116,11 @@ prepare_user() {
   if ! runuser -u "$RUNNER_USER" -- sudo -n true 2>/dev/null; then
     printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$RUNNER_USER" >"$SUDOERS_FILE.tmp"
     chmod 0440 "$SUDOERS_FILE.tmp"
-    visudo -cqf "$SUDOERS_FILE.tmp" || { rm -f "$SUDOERS_FILE.tmp"; echo "rehearsal: the sudoers drop-in does not parse" >&2; exit 1; }
+    visudo -cqf "$SUDOERS_FILE.tmp" || {
+      rm -f "$SUDOERS_FILE.tmp"
+      echo "rehearsal: the sudoers drop-in does not parse" >&2
+      exit 1
+    }
     mv "$SUDOERS_FILE.tmp" "$SUDOERS_FILE"
     created_sudoers=1
   fi
@@ -208,7 +221,8 @@ job_timeout() {
 
 check_tool_version() {
   local want="$1" have="$2" what="$3"
-  if [[ "$have" == *"$want"* ]]; then pass "$what on PATH is the version ci.yml installs ($want)"
+  if [[ "$have" == *"$want"* ]]; then
+    pass "$what on PATH is the version ci.yml installs ($want)"
   else
     printf 'note - %s on PATH is %s; ci.yml installs %s (the steps ran with the local one)\n' "$what" "${have:-absent}" "$want"
   fi
@@ -237,7 +251,10 @@ main() {
   fi
   if [[ -n "${REHEARSAL_REF:-}" ]]; then as_runner git -C "$workspace" checkout --quiet --detach "$REHEARSAL_REF"; fi
   WORKFLOW="$workspace/.github/workflows/ci.yml"
-  [[ -f "$WORKFLOW" ]] || { echo "rehearsal: the clone has no .github/workflows/ci.yml" >&2; exit 1; }
+  [[ -f "$WORKFLOW" ]] || {
+    echo "rehearsal: the clone has no .github/workflows/ci.yml" >&2
+    exit 1
+  }
   log "fresh clone of $(as_runner git -C "$workspace" rev-parse --short HEAD) (committed work only) in $workspace, owned by $RUNNER_USER"
   as_runner test ! -e "$home/.terraformrc" || { fail "$RUNNER_USER has a ~/.terraformrc; a runner has none"; }
 
@@ -246,7 +263,9 @@ main() {
     if [[ "$job" != "$current" ]]; then
       current="$job"
       echo "== job $job (ci.yml)"
-      : >"$scratch/github/$job.output"; : >"$scratch/github/$job.env"; : >"$scratch/github/$job.path"
+      : >"$scratch/github/$job.output"
+      : >"$scratch/github/$job.env"
+      : >"$scratch/github/$job.path"
       : >"$scratch/github/$job.summary"
       chmod 0666 "$scratch/github/$job".*
     fi
