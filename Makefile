@@ -9,7 +9,7 @@ MAKEFLAGS += --no-builtin-rules
 
 # Debian and npm packages the tests need; mk/*.mk files add their own.
 APT_PACKAGES := build-essential pkg-config libfcgi-dev check nginx wrk valgrind \
-                shellcheck yamllint python3 curl cppcheck
+                shellcheck shfmt flake8 yamllint python3 curl cppcheck
 NPM_PACKAGES :=
 # Test and benchmark targets that `make test` / `make bench` run, in order; mk/*.mk files append.
 TEST_TARGETS := lint test-unit test-integration test-fault test-sanitize test-valgrind
@@ -66,9 +66,11 @@ test: deps ## Run every test suite (what CI runs); starts a Docker engine for th
 lint: $(LINT_TARGETS) ## Run every static check
 
 .PHONY: lint-shell
-lint-shell: ## shellcheck every shell script in the repository
+lint-shell: ## shellcheck every shell script, and shfmt -d: layout from .editorconfig (shfmt -w fixes it)
 	@$(call require_tool,shellcheck,install the Debian package shellcheck (make deps))
-	@files=$$(git ls-files '*.sh' .ci/run); shellcheck $$files && echo "lint-shell: $$(echo $$files | wc -w) scripts clean"
+	@$(call require_tool,shfmt,install the Debian package shfmt (make deps))
+	@files=$$(git ls-files --cached --others --exclude-standard '*.sh' .ci/run); \
+	  shellcheck $$files && shfmt -d $$files && echo "lint-shell: $$(echo $$files | wc -w) scripts clean"
 
 .PHONY: bench
 bench: ## Run the benchmarks and print numbers and ratios (not a test)
