@@ -33,3 +33,19 @@ echo "terraform init -backend=false"
 terraform -chdir="$scratch/tf" init -input=false -backend=false -no-color >/dev/null
 echo "terraform validate"
 terraform -chdir="$scratch/tf" validate -no-color
+
+# Every variable and output of the root module and of each module is named in that module's
+# README.md, the table its users read.
+echo "README.md of tf/ and of each module names every variable and output"
+missing=0
+for dir in "$ROOT/tf" "$ROOT"/tf/modules/*; do
+  for kind in variable output; do
+    while read -r name; do
+      if ! grep -qF "\`$name\`" "$dir/README.md"; then
+        echo "lint-tf: ${dir#"$ROOT"/}/README.md does not name the $kind \`$name\`" >&2
+        missing=1
+      fi
+    done < <(sed -n "s/^$kind \"\\([^\"]*\\)\".*/\\1/p" "$dir"/*.tf)
+  done
+done
+((missing == 0))
