@@ -139,9 +139,11 @@ def rule_hardening(td):
 def rule_health_and_stop(td):
     c = app_container(td)
     command = c.get("healthCheck", {}).get("command", [])
-    assert command[:1] == ["CMD"] and "--healthcheck" in command, f"health check {command} does not run the image's --healthcheck"
+    assert command[:1] == ["CMD"] and "--healthcheck" in command, (
+        f"health check {command} does not run the image's --healthcheck")
     stop = c.get("stopTimeout")
-    assert isinstance(stop, int) and APP_GRACE_SECONDS < stop <= 120, f"stopTimeout {stop} not in ({APP_GRACE_SECONDS}, 120]"
+    assert isinstance(stop, int) and APP_GRACE_SECONDS < stop <= 120, (
+        f"stopTimeout {stop} not in ({APP_GRACE_SECONDS}, 120]")
     ports = {p.get("name"): p.get("containerPort") for p in c.get("portMappings", [])}
     assert ports.get("http") == 8080, f"port mappings {ports}"
 
@@ -195,7 +197,8 @@ MUTATIONS = [
     ("256 CPU with 4096 MiB", lambda td: td.update(memory="4096"), "CPU/memory"),
     ("root user", lambda td: _c(td).update(user="0"), "non-root"),
     ("a writable root filesystem", lambda td: _c(td).update(readonlyRootFilesystem=False), "non-root"),
-    ("a shell health check", lambda td: _c(td)["healthCheck"].update(command=["CMD-SHELL", "curl -f localhost:8080/healthz"]), "--healthcheck"),
+    ("a shell health check",
+     lambda td: _c(td)["healthCheck"].update(command=["CMD-SHELL", "curl -f localhost:8080/healthz"]), "--healthcheck"),
     ("stopTimeout 200", lambda td: _c(td).update(stopTimeout=200), "stopTimeout"),
     ("the json-file log driver", lambda td: _c(td)["logConfiguration"].update(logDriver="json-file"), "awslogs"),
 ]

@@ -197,7 +197,7 @@ class HTTPContract(unittest.TestCase):
                 lines = top.decode("latin-1").split("\r\n")
                 label = "%s on port %d" % (head.split(b"\r\n")[0].decode(), port)
                 self.assertEqual(int(lines[0].split(" ")[1]), status, label)
-                fields = [l.split(":", 1) for l in lines[1:]]
+                fields = [line.split(":", 1) for line in lines[1:]]
                 self.assertIn(["Content-Type", " text/plain; charset=utf-8"], fields, label)
                 allow = [v.strip() for k, v in fields if k.lower() == "allow"]
                 self.assertEqual(allow, ["GET, HEAD"] if status == 405 else [], label)
@@ -272,7 +272,8 @@ class HTTPContract(unittest.TestCase):
                              ("hello_build_info", "gauge")):
             self.assertIn("# TYPE %s %s\n" % (family, kind), text)
         # EXPECT_ARCH: the stack under test runs on another CPU (an emulated container).
-        arch = os.environ.get("EXPECT_ARCH") or {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), "unknown")
+        arch = (os.environ.get("EXPECT_ARCH")
+                or {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), "unknown"))
         self.assertRegex(text, r'hello_build_info\{version="[^"]+",commit="[^"]+",arch="%s"\} 1\n' % arch)
         self.assertRegex(text, r'hello_request_duration_seconds_bucket\{route="hello",le="\+Inf"\} \d+\n')
         self.assertEqual(get("/metrics")[0], 404)
@@ -365,7 +366,7 @@ class ProcessContract(unittest.TestCase):
                 self.assertEqual(check.returncode, 0, check.stderr)
                 stack.get("/healthz", headers={"User-Agent": "probe"})
                 stack.stop()  # flushes the access log
-            agents = [json.loads(l)["user_agent"] for l in stack.stdout_lines if l.startswith("{")]
+            agents = [json.loads(line)["user_agent"] for line in stack.stdout_lines if line.startswith("{")]
             self.assertIn("probe", agents, setting)
             self.assertEqual("hello-healthcheck" in agents, logged, "LOG_HEALTH_CHECKS=%s: %s" % (setting, agents))
 
@@ -443,7 +444,7 @@ class ProcessContract(unittest.TestCase):
             raw_request("127.0.0.1", stack.port, b"GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: \xff\xfe\r\n"
                         b"X-Request-ID: abcdefgh\xff\r\nConnection: close\r\n\r\n")
             time.sleep(0.3)
-            lines = [l for l in stack.stderr_raw if l.startswith(b"{")]
+            lines = [line for line in stack.stderr_raw if line.startswith(b"{")]
             requests = []
             for line in lines:
                 record = json.loads(line.decode("utf-8"))  # strict: raises on bytes that are not UTF-8
@@ -490,8 +491,8 @@ class ProcessContract(unittest.TestCase):
                     proc.wait()
                 proc.stderr.close()
             with open(path, "rb") as f:
-                lines = [json.loads(l) for l in f.read().splitlines() if l.startswith(b"{")]
-            self.assertIn("/", [l["path"] for l in lines])
+                lines = [json.loads(line) for line in f.read().splitlines() if line.startswith(b"{")]
+            self.assertIn("/", [entry["path"] for entry in lines])
 
     @staticmethod
     def sched_policies(stack):
@@ -637,8 +638,8 @@ def main():
             if code != 0:
                 problems.append("stack exited %s after SIGTERM" % code)
             if args.sanitized:
-                reports = [l for l in stack.stderr_lines
-                           if "runtime error" in l or "AddressSanitizer" in l or "LeakSanitizer" in l]
+                reports = [line for line in stack.stderr_lines
+                           if "runtime error" in line or "AddressSanitizer" in line or "LeakSanitizer" in line]
                 if reports:
                     problems.append("sanitizer reports:\n" + "\n".join(reports[:20]))
             run_dir = stack.run_dir()

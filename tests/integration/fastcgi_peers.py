@@ -95,7 +95,7 @@ class Peers(unittest.TestCase):
     def assert_worker_survived(self, stack, pids):
         time.sleep(0.2)
         self.assertEqual(stack.worker_pids(), pids, stack.logs())
-        self.assertFalse([l for l in stack.stderr_lines if "worker died" in l], stack.logs())
+        self.assertFalse([line for line in stack.stderr_lines if "worker died" in line], stack.logs())
         self.assertEqual(stack.get("/")[0], 200)
 
     def test_a_whole_request_is_answered(self):
@@ -170,7 +170,7 @@ class Peers(unittest.TestCase):
         with Stack(BINARY, workers=1) as stack:
             s = self.connect(stack)
             s.sendall(record(GET_VALUES, 0, pairs([(b"FCGI_MAX_CONNS", b""), (b"X_UNKNOWN", b""),
-                                                    (b"FCGI_MPXS_CONNS", b"")])))
+                                                   (b"FCGI_MPXS_CONNS", b"")])))
             recs = read_records(s, until=GET_VALUES_RESULT)
             self.assertEqual(recs[0][0], GET_VALUES_RESULT)
             content = recs[0][2]
@@ -192,7 +192,7 @@ class Peers(unittest.TestCase):
             s.sendall(HUGE_LENGTHS)
             self.assertIsNotNone(closed_within(s, 3), "the connection stayed open")
             self.assert_worker_survived(stack, pids)
-            self.assertTrue([l for l in stack.stderr_lines if "FastCGI connection closed" in l], stack.logs())
+            self.assertTrue([line for line in stack.stderr_lines if "FastCGI connection closed" in line], stack.logs())
 
     def test_other_roles_are_refused(self):
         with Stack(BINARY, workers=1) as stack:

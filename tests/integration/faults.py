@@ -130,7 +130,7 @@ class Faults(unittest.TestCase):
             os.kill(stack.nginx_master_pid(), signal.SIGKILL)
             code = stack.proc.wait(15)
             self.assertNotEqual(code, 0)
-            self.assertTrue(any("nginx exited unexpectedly" in l for l in stack.stderr_lines), stack.logs())
+            self.assertTrue(any("nginx exited unexpectedly" in line for line in stack.stderr_lines), stack.logs())
             # Nothing survives, not even nginx's workers re-parented away from the master.
             wait_for(lambda: not [p for p in everything if alive(p)], 5, "every process of the stack to end")
             with socket.socket() as probe:

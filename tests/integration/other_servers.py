@@ -100,7 +100,8 @@ class ContractSubset:
         cls.through.__exit__(None, None, None)
 
     def test_hello_and_bye(self):
-        for path, body in (("/", b"Hello John!"), ("/?name=Ada", b"Hello Ada!"), ("/?name=J%C3%BCrgen", "Hello Jürgen!".encode()),
+        for path, body in (("/", b"Hello John!"), ("/?name=Ada", b"Hello Ada!"),
+                           ("/?name=J%C3%BCrgen", "Hello Jürgen!".encode()),
                            ("/bye", b"Goodbye John!"), ("/bye?name=Ada", b"Goodbye Ada!")):
             status, headers, got = self.through.get(path)
             self.assertEqual((status, got), (200, body), path)

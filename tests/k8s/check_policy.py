@@ -142,7 +142,8 @@ def check_namespace_restricted(r, _):
     assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", "namespace does not enforce restricted"
     for o in r.objects:
         if o["kind"] != "Namespace":
-            assert o["metadata"].get("namespace") == ns["metadata"]["name"], f"{o['kind']} {o['metadata']['name']} outside the namespace"
+            assert o["metadata"].get("namespace") == ns["metadata"]["name"], (
+                f"{o['kind']} {o['metadata']['name']} outside the namespace")
 
 
 def check_service_account(r, _):
@@ -163,7 +164,8 @@ def check_rolling_update(r, _):
 def check_replicas(r, _):
     hpa = r.one("HorizontalPodAutoscaler")
     target = hpa["spec"]["scaleTargetRef"]
-    assert (target["kind"], target["name"]) == ("Deployment", r.deployment["metadata"]["name"]), "HPA targets another object"
+    assert (target["kind"], target["name"]) == ("Deployment", r.deployment["metadata"]["name"]), (
+        "HPA targets another object")
     assert hpa["spec"].get("minReplicas", 1) >= 3, "HPA keeps fewer than 3 replicas"
     assert "replicas" not in r.deployment["spec"], "Deployment sets replicas although the HPA owns them"
     metrics = [m["resource"]["name"] for m in hpa["spec"].get("metrics", []) if m["type"] == "Resource"]
@@ -175,7 +177,8 @@ def check_restricted_pod(r, _):
     psc = spec.get("securityContext", {})
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         assert not spec.get(key), f"{key} is set"
-    assert psc.get("seccompProfile", {}).get("type") in ("RuntimeDefault", "Localhost"), "pod seccomp is not RuntimeDefault"
+    assert psc.get("seccompProfile", {}).get("type") in ("RuntimeDefault", "Localhost"), (
+        "pod seccomp is not RuntimeDefault")
     for v in spec.get("volumes", []):
         kinds = set(v) - {"name"}
         assert kinds <= RESTRICTED_VOLUME_TYPES, f"volume {v['name']} uses {kinds}"
@@ -244,7 +247,8 @@ def check_graceful_stop(r, _):
         delay = pre_stop["sleep"]["seconds"]
         grace = int(env_of(c).get("GRACE_SECONDS") or 20)
         total = spec.get("terminationGracePeriodSeconds", 30)
-        assert total > delay + grace, f"{c['name']}: terminationGracePeriodSeconds {total} <= preStop {delay} + drain {grace}"
+        assert total > delay + grace, (
+            f"{c['name']}: terminationGracePeriodSeconds {total} <= preStop {delay} + drain {grace}")
 
 
 def check_prestop_outlasts_deregistration(r, opts):
@@ -256,7 +260,9 @@ def check_prestop_outlasts_deregistration(r, opts):
     dereg = eks_deregistration_delay(opts.terraform)
     for c in r.pod["spec"]["containers"]:
         delay = c["lifecycle"]["preStop"]["sleep"]["seconds"]
-        assert delay > dereg, f"{c['name']}: preStop sleep {delay} s does not outlast the target group's deregistration delay {dereg} s"
+        assert delay > dereg, (
+            f"{c['name']}: preStop sleep {delay} s does not outlast "
+            f"the target group's deregistration delay {dereg} s")
 
 
 def check_runtime_volume(r, _):
@@ -285,9 +291,11 @@ def check_selectors(r, _):
     assert selects(r.one("NetworkPolicy")["spec"]["podSelector"], labels), "NetworkPolicy does not select the pods"
     named_ports = {p["name"] for c in r.pod["spec"]["containers"] for p in c.get("ports", [])}
     for svc in r.of_kind("Service"):
-        assert selects({"matchLabels": svc["spec"].get("selector", {})}, labels), f"Service {svc['metadata']['name']} selects no pod"
+        assert selects({"matchLabels": svc["spec"].get("selector", {})}, labels), (
+            f"Service {svc['metadata']['name']} selects no pod")
         for p in svc["spec"]["ports"]:
-            assert p.get("targetPort") in named_ports, f"Service {svc['metadata']['name']} targets unknown port {p.get('targetPort')}"
+            assert p.get("targetPort") in named_ports, (
+                f"Service {svc['metadata']['name']} targets unknown port {p.get('targetPort')}")
     for tsc in r.pod["spec"].get("topologySpreadConstraints", []):
         assert selects(tsc["labelSelector"], labels), f"spread on {tsc['topologyKey']} selects no pod"
 
@@ -331,20 +339,23 @@ def check_network_policy(r, _):
             ns = peer.get("namespaceSelector")
             assert ns is not None and set(peer) == {"namespaceSelector"}, f"metrics port open to {peer}"
             wanted = dict([METRICS_SCRAPER_LABEL])
-            assert not ns.get("matchExpressions") and ns.get("matchLabels") == wanted, f"metrics port open to namespaces {ns}, not only those labelled {wanted}"
+            assert not ns.get("matchExpressions") and ns.get("matchLabels") == wanted, (
+                f"metrics port open to namespaces {ns}, not only those labelled {wanted}")
 
 
 def check_pdb_evicts_unhealthy(r, _):
     pdb = r.one("PodDisruptionBudget")
     policy = pdb["spec"].get("unhealthyPodEvictionPolicy")
-    assert policy == "AlwaysAllow", f"unhealthyPodEvictionPolicy is {policy}, so pods that never become ready block node drains"
+    assert policy == "AlwaysAllow", (
+        f"unhealthyPodEvictionPolicy is {policy}, so pods that never become ready block node drains")
 
 
 def check_cluster_ip_services(r, _):
     # Pods are load-balancer targets themselves: nothing needs a node port.
     for svc in r.of_kind("Service"):
         name = svc["metadata"]["name"]
-        assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", f"Service {name} is {svc['spec'].get('type')}, not ClusterIP"
+        assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", (
+            f"Service {name} is {svc['spec'].get('type')}, not ClusterIP")
         assert all("nodePort" not in p for p in svc["spec"]["ports"]), f"Service {name} fixes a nodePort"
         assert "externalTrafficPolicy" not in svc["spec"], f"Service {name} sets externalTrafficPolicy"
         for p in svc["spec"]["ports"]:
@@ -363,13 +374,16 @@ def check_target_group_binding(r, opts):
     tgb = bindings[0]
     spec = tgb["spec"]
     assert tgb["apiVersion"] == "elbv2.k8s.aws/v1beta1", f"TargetGroupBinding is {tgb['apiVersion']}"
-    assert label == READINESS_GATE_LABEL[1], f"namespace label {READINESS_GATE_LABEL[0]} is {label!r}: pods get no readiness gate"
+    assert label == READINESS_GATE_LABEL[1], (
+        f"namespace label {READINESS_GATE_LABEL[0]} is {label!r}: pods get no readiness gate")
     # "this only works with target-type: ip" (docs, "Pod readiness gate").
     assert spec.get("targetType") == "ip", f"targetType is {spec.get('targetType')}, not ip"
     svc = r.one("Service", spec["serviceRef"]["name"])
     svc_ports = {p["port"] for p in svc["spec"]["ports"]} | {p.get("name") for p in svc["spec"]["ports"]}
-    assert spec["serviceRef"]["port"] in svc_ports, f"serviceRef port {spec['serviceRef']['port']} is not a port of Service {svc['metadata']['name']}"
-    assert svc["spec"]["ports"][0]["targetPort"] in ("http", APP_PORT), "the bound Service does not lead to the app port"
+    assert spec["serviceRef"]["port"] in svc_ports, (
+        f"serviceRef port {spec['serviceRef']['port']} is not a port of Service {svc['metadata']['name']}")
+    assert svc["spec"]["ports"][0]["targetPort"] in ("http", APP_PORT), (
+        "the bound Service does not lead to the app port")
     rules = spec.get("networking", {}).get("ingress", [])
     assert rules, "the binding opens no path from the load balancer to the pods"
     for rule in rules:
@@ -380,13 +394,15 @@ def check_target_group_binding(r, opts):
         if opts.alb_security_group:
             assert groups == [opts.alb_security_group], f"the binding admits {groups}, not {opts.alb_security_group}"
     if opts.target_group_arn:
-        assert spec.get("targetGroupARN") == opts.target_group_arn, f"targetGroupARN {spec.get('targetGroupARN')} is not {opts.target_group_arn}"
+        assert spec.get("targetGroupARN") == opts.target_group_arn, (
+            f"targetGroupARN {spec.get('targetGroupARN')} is not {opts.target_group_arn}")
     else:
         assert spec.get("targetGroupARN") or spec.get("targetGroupName"), "the binding names no target group"
     # The readiness gate is injected only into pods created after the binding exists, and
     # kubectl apply creates objects in this order.
     kinds = [o["kind"] for o in r.objects]
-    assert kinds.index("TargetGroupBinding") < kinds.index("Deployment"), "the TargetGroupBinding is applied after the Deployment: the first pods get no readiness gate"
+    assert kinds.index("TargetGroupBinding") < kinds.index("Deployment"), (
+        "the TargetGroupBinding is applied after the Deployment: the first pods get no readiness gate")
 
 
 CHECKS = [
@@ -394,7 +410,8 @@ CHECKS = [
     ("pods run as a ServiceAccount that exists and mounts no token", check_service_account),
     ("rolling update never goes below capacity (maxUnavailable 0)", check_rolling_update),
     ("HPA owns at least 3 replicas and scales on CPU", check_replicas),
-    ("pod spec meets the restricted profile (non-root 10001, no escalation, drop ALL, RO root, seccomp)", check_restricted_pod),
+    ("pod spec meets the restricted profile (non-root 10001, no escalation, drop ALL, RO root, seccomp)",
+     check_restricted_pod),
     ("liveness /healthz, readiness /readyz and a startup probe", check_probes),
     ("CPU and memory requests and limits on every container", check_resources),
     ("image has a version tag, never latest", check_image),
@@ -408,7 +425,8 @@ CHECKS = [
     ("PDB lets pods that are not ready be evicted (AlwaysAllow)", check_pdb_evicts_unhealthy),
     ("Services are ClusterIP on the container ports (no NodePort)", check_cluster_ip_services),
     ("EKS: a TargetGroupBinding with ip targets, readiness gates, applied before the pods", check_target_group_binding),
-    ("EKS: the preStop sleep outlasts the target group's deregistration delay (tf/)", check_prestop_outlasts_deregistration),
+    ("EKS: the preStop sleep outlasts the target group's deregistration delay (tf/)",
+     check_prestop_outlasts_deregistration),
 ]
 
 
@@ -530,11 +548,16 @@ def _short_prestop(objs):
 MUTATIONS = [
     ("namespace without enforce label", _drop_ns_label, "namespace enforces"),
     ("ServiceAccount missing", _missing_sa, "ServiceAccount"),
-    ("maxUnavailable 1", lambda o: [d for d in o if d["kind"] == "Deployment"][0]["spec"]["strategy"]["rollingUpdate"].update(maxUnavailable=1), "rolling update"),
+    ("maxUnavailable 1",
+     lambda o: [d for d in o if d["kind"] == "Deployment"][0]["spec"]["strategy"]["rollingUpdate"].update(
+         maxUnavailable=1),
+     "rolling update"),
     ("replicas fixed in the Deployment", _replicas_set, "HPA owns"),
     ("container runs as root", _set(lambda o: _container(o)["securityContext"], "runAsUser", 0), "restricted profile"),
-    ("privilege escalation allowed", _set(lambda o: _container(o)["securityContext"], "allowPrivilegeEscalation", True), "restricted profile"),
-    ("writable root filesystem", _set(lambda o: _container(o)["securityContext"], "readOnlyRootFilesystem", False), "restricted profile"),
+    ("privilege escalation allowed", _set(lambda o: _container(o)["securityContext"], "allowPrivilegeEscalation", True),
+     "restricted profile"),
+    ("writable root filesystem", _set(lambda o: _container(o)["securityContext"], "readOnlyRootFilesystem", False),
+     "restricted profile"),
     ("hostPath volume", _host_path, "restricted profile"),
     ("readiness on /healthz", _readiness_healthz, "liveness /healthz"),
     ("no limits", _no_limits, "requests and limits"),
@@ -565,13 +588,15 @@ def main():
     parser.add_argument("--eks", action="store_true", help="the EKS rendering: pods bound to the target group")
     parser.add_argument("--target-group-arn", help="the target group ARN the binding must name")
     parser.add_argument("--alb-security-group", help="the security group the binding must admit")
-    parser.add_argument("--terraform", default=str(REPO_ROOT / "tf"), help="Terraform root (default: tf/ of this repository)")
+    parser.add_argument("--terraform", default=str(REPO_ROOT / "tf"),
+                        help="Terraform root (default: tf/ of this repository)")
     parser.add_argument("--node-port", type=int, help="obsolete: taken as --eks")
     parser.add_argument("--image", help="the exact image every container must use")
     parser.add_argument("--self-test", action="store_true")
     opts = parser.parse_args()
     if opts.node_port is not None:
-        print(f"check_policy: --node-port {opts.node_port} is obsolete (the load balancer targets pod IPs); checking as --eks", file=sys.stderr)
+        print(f"check_policy: --node-port {opts.node_port} is obsolete (the load balancer targets pod IPs); "
+              "checking as --eks", file=sys.stderr)
         opts.eks = True
     if (opts.target_group_arn or opts.alb_security_group) and not opts.eks:
         parser.error("--target-group-arn and --alb-security-group need --eks")

@@ -234,7 +234,8 @@ def _keep_cluster_fields(self: EKSResponse, result: Any) -> None:
         vpc_id = ec2.get_subnet(subnets[0]).vpc_id
         group = ec2.create_security_group(
             name=f"eks-cluster-sg-{cluster.name}",
-            description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
+            description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, "
+                        "as well as any managed workloads.",
             vpc_id=vpc_id,
         )
         cluster.resources_vpc_config["clusterSecurityGroupId"] = group.id
@@ -427,7 +428,8 @@ def patch_eks() -> None:
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addon>[^/]+)$"] = eks_extra_routes
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$"] = eks_extra_routes
-    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<association>[^/]+)$"] = eks_extra_routes
+    eks_urls.url_paths[
+        "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<association>[^/]+)$"] = eks_extra_routes
 
 
 # ------------------------------------------ ELB and EKS, as AWS documents them
@@ -437,7 +439,8 @@ def _refuse_internet_facing_without_gateway(backend: Any, arguments: dict[str, A
     """Raises InvalidSubnet for an internet-facing load balancer whose VPC has no
     attached internet gateway. Elastic Load Balancing API Reference (InvalidSubnet,
     AttachLoadBalancerToSubnets): "The specified VPC has no associated Internet
-    gateway." https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_AttachLoadBalancerToSubnets.html"""
+    gateway."
+    https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_AttachLoadBalancerToSubnets.html"""
     from moto.elbv2.exceptions import ELBClientError
 
     if arguments.get("scheme") == "internal":
@@ -511,7 +514,8 @@ def patch_target_tracking_policy_update() -> None:
 
     def put_scaling_policy(self: Any, policy_name: str, service_namespace: str, resource_id: str,
                            scalable_dimension: str, *args: Any, **kwargs: Any) -> Any:
-        key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension, policy_name)
+        key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension,
+                                                             policy_name)
         old = self.policies.get(key)
         if old is not None:
             old.delete_alarms(self.account_id, self.region_name)
@@ -610,7 +614,8 @@ def eks_addon_versions(addon_name: str, kubernetes_version: str) -> list[str]:
 def eks_describe_addon_versions(request: Any, full_url: str, headers: dict[str, str]) -> Response:
     """GET /addons/supported-versions: DescribeAddonVersions, filtered by addonName and kubernetesVersion."""
     wanted = request.args.get("addonName")
-    versions = [request.args["kubernetesVersion"]] if request.args.get("kubernetesVersion") else list(EKS_ADDON_CLUSTER_VERSIONS)
+    versions = ([request.args["kubernetesVersion"]] if request.args.get("kubernetesVersion")
+                else list(EKS_ADDON_CLUSTER_VERSIONS))
     addons = []
     for name in sorted(set(EKS_ADDON_BUILDS) | {"kube-proxy"}):
         if wanted and name != wanted:
@@ -642,7 +647,8 @@ def patch_eks_addon_versions() -> None:
 
     def checked_addons(method: str, cluster: Any, parts: list[str], body: dict[str, Any]) -> Response:
         version = body.get("addonVersion")
-        if method == "POST" and not parts and version and version not in eks_addon_versions(body.get("addonName", ""), cluster.version):
+        if (method == "POST" and not parts and version
+                and version not in eks_addon_versions(body.get("addonName", ""), cluster.version)):
             return _invalid_parameter(f"Addon version specified is not supported: {version} is not offered "
                                       f"for {body.get('addonName')} on Kubernetes {cluster.version}")
         return unchecked_addons(method, cluster, parts, body)
@@ -706,9 +712,12 @@ def elb_may_write_access_logs(policy_text: str | None, bucket: str, prefix: str,
         names = {"*"} if principal == "*" else (
             set(_listed(principal.get("AWS", []))) | set(_listed(principal.get("Service", []))))
         writer = "*" in names or ELB_LOG_DELIVERY in names or (elb_account is not None and any(
-            name == elb_account or re.fullmatch(rf"arn:aws[a-z-]*:iam::{elb_account}:root", str(name)) for name in names))
-        puts = any(fnmatch.fnmatchcase("s3:putobject", str(action).lower()) for action in _listed(statement.get("Action", [])))
-        covers = any(fnmatch.fnmatchcase(object_arn, str(resource)) for resource in _listed(statement.get("Resource", [])))
+            name == elb_account or re.fullmatch(rf"arn:aws[a-z-]*:iam::{elb_account}:root", str(name))
+            for name in names))
+        puts = any(fnmatch.fnmatchcase("s3:putobject", str(action).lower())
+                   for action in _listed(statement.get("Action", [])))
+        covers = any(fnmatch.fnmatchcase(object_arn, str(resource))
+                     for resource in _listed(statement.get("Resource", [])))
         if writer and puts and covers:
             return True
     return False

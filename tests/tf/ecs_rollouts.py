@@ -317,7 +317,8 @@ def _before_describe_services(original: Callable[[Any], Any]) -> Callable[[Any],
 
 
 def _after_register_scalable_target(self: ApplicationAutoScalingResponse, result: str) -> None:
-    if self._get_param("ServiceNamespace") != "ecs" or self._get_param("ScalableDimension") != "ecs:service:DesiredCount":
+    if (self._get_param("ServiceNamespace") != "ecs"
+            or self._get_param("ScalableDimension") != "ecs:service:DesiredCount"):
         return
     _, cluster, name = self._get_param("ResourceId").split("/")
     backend = ecs_backends[self.current_account][self.region]

@@ -457,7 +457,8 @@ def check_shellcheck(_root, paths):
 # ---------------------------------------------------------------- dependabot
 
 MANIFESTS = {
-    "github-actions": lambda d: any(fnmatch.fnmatch(f, "*.y*ml") for f in list_dir(os.path.join(d, ".github", "workflows"))),
+    "github-actions": lambda d: any(fnmatch.fnmatch(f, "*.y*ml")
+                                    for f in list_dir(os.path.join(d, ".github", "workflows"))),
     "docker": lambda d: any(f == "Dockerfile" or f.startswith("Dockerfile.") or f.endswith(".Dockerfile")
                             for f in list_dir(d)),
     "terraform": lambda d: any(f.endswith(".tf") for f in list_dir(d)),
@@ -652,7 +653,8 @@ def check_saved_plan(report, plan_main, apply):
     if "plan-main" not in as_list(apply.get("needs")):
         report.add(where, "does not wait for the plan job")
     downloads = step_using(apply, "actions/download-artifact")
-    if not downloads or (downloads[0].get("with") or {}).get("artifact-ids") != "${{ needs.plan-main.outputs.artifact-id }}":
+    if not downloads or \
+            (downloads[0].get("with") or {}).get("artifact-ids") != "${{ needs.plan-main.outputs.artifact-id }}":
         report.add(where, "does not download the plan job's artifact by its id")
     applies = step_running(apply, "ci-apply")
     if not applies:
@@ -685,7 +687,8 @@ def check_build_once(report, apply):
     if set(str(opts.get("platforms", "")).split(",")) != {"linux/amd64", "linux/arm64"}:
         report.add(where, "the build is not linux/amd64 and linux/arm64")
     bases = step_running(apply, "base-image-ref")
-    if not bases or "BUILD_BASE=${{ steps.%s.outputs.ref }}" % bases[0].get("id") not in str(opts.get("build-args", "")):
+    if not bases or \
+            "BUILD_BASE=${{ steps.%s.outputs.ref }}" % bases[0].get("id") not in str(opts.get("build-args", "")):
         report.add(where, "the build does not use the digest-pinned base (BUILD_BASE from make base-image-ref)")
     digest = "steps.%s.outputs.digest" % build.get("id")
     steps = [step for _, step in iter_steps(apply)]
@@ -716,7 +719,8 @@ TERRAFORM_GOALS = ("ci-plan", "ci-apply", "tf_plan", "tf-plan-summary", "tf_depl
 # configure-aws-credentials: "role-duration-seconds ... Defaults to 1 hour (3600 seconds)"
 # (aws-actions/configure-aws-credentials README, inputs table). STS AssumeRoleWithWebIdentity,
 # DurationSeconds: "If you specify a value higher than this setting [the role's maximum
-# session], the operation fails" (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
+# session], the operation fails"
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
 DEFAULT_ROLE_SECONDS = 3600
 
 
@@ -765,9 +769,11 @@ def check_pipeline(root, paths):
             for key, value in wanted.items():
                 if env.get(key) != value:
                     report.add(f"deploy.yml: job {job_id}", f"runs Terraform without {key}={value} "
-                                                            f"(has {env.get(key)!r}): the plan would drop the pipeline's own role")
+                                                            f"(has {env.get(key)!r}): "
+                                                            "the plan would drop the pipeline's own role")
     if tf_jobs < 3:
-        report.add("deploy.yml", f"only {tf_jobs} step(s) plan or apply; expected the PR plan, main's plan and the apply")
+        report.add("deploy.yml", f"only {tf_jobs} step(s) plan or apply; "
+                   "expected the PR plan, main's plan and the apply")
 
     # Item: skip with a notice when the repository variables are absent.
     settings = jobs.get("settings") or {}
@@ -790,7 +796,8 @@ def check_pipeline(root, paths):
         if "settings" not in as_list(job.get("needs")) or \
                 f"needs.settings.outputs.{output} == 'true'" not in condition:
             report.add(f"deploy.yml: job {job_id}", f"is not skipped when the repository variables are absent "
-                                                    f"(needs: settings; if: ... needs.settings.outputs.{output} == 'true')")
+                                                    "(needs: settings; if: ... "
+                                                    f"needs.settings.outputs.{output} == 'true')")
         elif "||" in condition:
             report.add(f"deploy.yml: job {job_id}", "`||` in its condition can bypass the settings check")
 
@@ -810,7 +817,8 @@ def check_pipeline(root, paths):
                 where = f"{os.path.basename(path)}: job {job_id}"
                 if not isinstance(minutes, int) or minutes * 60 >= seconds:
                     report.add(where, f"timeout-minutes {minutes} does not stay below the {seconds} s role session")
-                ceiling = deploy_max if "AWS_DEPLOY_ROLE_ARN" in str(opts.get("role-to-assume")) else DEFAULT_ROLE_SECONDS
+                ceiling = (deploy_max if "AWS_DEPLOY_ROLE_ARN" in str(opts.get("role-to-assume"))
+                           else DEFAULT_ROLE_SECONDS)
                 if ceiling is not None and seconds > ceiling:
                     report.add(where, f"asks for a {seconds} s session; the role allows {ceiling} s")
     return report.finish(f"{len(paths)} file(s)")
