@@ -15,7 +15,7 @@ NPM_PACKAGES :=
 TEST_TARGETS := lint test-unit test-integration test-fault test-sanitize test-valgrind
 BENCH_TARGETS := bench-stack
 # Static checks that `make lint` runs; mk/*.mk files append.
-LINT_TARGETS := lint-c lint-shell
+LINT_TARGETS := lint-c lint-shell lint-python
 
 comma := ,
 
@@ -71,6 +71,12 @@ lint-shell: ## shellcheck every shell script, and shfmt -d: layout from .editorc
 	@$(call require_tool,shfmt,install the Debian package shfmt (make deps))
 	@files=$$(git ls-files --cached --others --exclude-standard '*.sh' .ci/run); \
 	  shellcheck $$files && shfmt -d $$files && echo "lint-shell: $$(echo $$files | wc -w) scripts clean"
+
+.PHONY: lint-python
+lint-python: ## flake8 every Python file (settings in .flake8)
+	@$(call require_tool,flake8,install the Debian package flake8 (make deps))
+	@files=$$(git ls-files --cached --others --exclude-standard '*.py'); \
+	  flake8 $$files && echo "lint-python: $$(echo $$files | wc -w) files clean"
 
 .PHONY: bench
 bench: ## Run the benchmarks and print numbers and ratios (not a test)
