@@ -344,6 +344,77 @@ check_github_oidc() {
     iam list-roles
 }
 
+# The controls of the stack as AWS would see them, and the emulator refusing
+# what AWS refuses (tests/tf/aws_emulator.py quotes the documentation).
+logs_encrypted_with_the_stack_key() {
+  local key_arn
+  key_arn="$(awsq kms describe-key --key-id "alias/$NAME-logs" --query KeyMetadata.Arn --output text)"
+  awsq logs describe-log-groups >"$scratch/log-groups.json"
+  jq -e --arg key "$key_arn" --arg name "$NAME" '
+    [.logGroups[] | select(.logGroupName | test("^/(ecs|vpc|aws/eks)/" + $name + "(/|$)"))] as $groups
+    | ($groups | length) == 3 and all($groups[]; .kmsKeyId == $key)' "$scratch/log-groups.json" ||
+    {
+      jq -c '[.logGroups[] | {logGroupName, kmsKeyId}]' "$scratch/log-groups.json"
+      return 1
+    }
+}
+
+# "AccessDeniedException: The specified KMS key does not exist or is not allowed to be
+# used with Arn ..." when the key policy does not let CloudWatch Logs use the key.
+logs_refuse_a_key_they_may_not_use() {
+  local key_arn status=0
+  key_arn="$(awsq kms create-key --description "no statement for CloudWatch Logs" --query KeyMetadata.Arn --output text)"
+  awsq logs create-log-group --log-group-name /probe/key-without-logs-statement --kms-key-id "$key_arn" \
+    >"$scratch/probe.out" 2>&1 && status=1
+  awsq kms schedule-key-deletion --key-id "$key_arn" --pending-window-in-days 7 >/dev/null
+  if ((status != 0)) || ! grep -q AccessDeniedException "$scratch/probe.out"; then
+    cat "$scratch/probe.out"
+    return 1
+  fi
+}
+
+# Each add-on runs the first (most recent) version DescribeAddonVersions lists for 1.35.
+addons_run_the_most_recent_version() {
+  local addon installed offered
+  for addon in coredns eks-pod-identity-agent kube-proxy metrics-server vpc-cni; do
+    installed="$(awsq eks describe-addon --cluster-name "$NAME" --addon-name "$addon" --query addon.addonVersion --output text)"
+    offered="$(awsq eks describe-addon-versions --addon-name "$addon" --kubernetes-version 1.35 \
+      --query 'addons[0].addonVersions[0].addonVersion' --output text)"
+    [[ -n "$offered" && "$installed" == "$offered" ]] || {
+      echo "$addon: $installed, most recent $offered"
+      return 1
+    }
+  done
+}
+
+# CreateAddon: "The version must match one of the versions returned by DescribeAddonVersions."
+addon_version_not_offered_is_refused() {
+  ! awsq eks create-addon --cluster-name "$NAME" --addon-name aws-ebs-csi-driver --addon-version v0.0.1-eksbuild.1 \
+    >"$scratch/addon.out" 2>&1 && grep -q InvalidParameterException "$scratch/addon.out" &&
+    ! awsq eks list-addons --cluster-name "$NAME" --query addons --output text | grep -q aws-ebs-csi-driver
+}
+
+plan_role_reads_no_object() {
+  local role
+  role="$(awsq iam list-roles --query "Roles[?starts_with(RoleName, '$NAME-gh-plan-')].RoleName | [0]" --output text)"
+  [[ -n "$role" && "$role" != None ]] || {
+    echo "no plan role"
+    return 1
+  }
+  aws_true '.AttachedPolicies == []' iam list-attached-role-policies --role-name "$role" &&
+    aws_true '[.PolicyDocument.Statement[] | select(([.Action] | flatten | any(. == "s3:GetObject" or . == "s3:Get*" or . == "s3:*" or . == "*"))
+       and ([.Resource] | flatten | any(. == "*")))] == []' iam get-role-policy --role-name "$role" --policy-name read-stack-and-state
+}
+
+check_controls() {
+  echo "Controls"
+  check_quiet "every log group of the stack is encrypted with its KMS key (alias/$NAME-logs)" logs_encrypted_with_the_stack_key
+  check_quiet "CloudWatch Logs refuses a key whose policy does not let it use the key (AccessDeniedException)" logs_refuse_a_key_they_may_not_use
+  check_quiet "EKS add-ons run the most recent version DescribeAddonVersions lists for 1.35" addons_run_the_most_recent_version
+  check_quiet "CreateAddon with a version EKS does not offer for 1.35 is refused (InvalidParameterException)" addon_version_not_offered_is_refused
+  check_quiet "GitHub plan role: no managed policy (not ReadOnlyAccess), no s3:GetObject on \"*\"" plan_role_reads_no_object
+}
+
 # The stack with both sides on, as the deploy flow and an operator see it.
 check_both_sides() {
   OUTPUTS_JSON="$scratch/outputs.json"
@@ -357,6 +428,7 @@ check_both_sides() {
   check_load_balancer
   check_monitoring
   check_github_oidc
+  check_controls
 }
 
 # ELB refuses to delete a target group a listener still forwards to (moto
