@@ -79,6 +79,13 @@ module "edge" {
   health_check_path    = "/readyz"
   deregistration_delay = var.deregistration_delay
   deletion_protection  = var.alb_deletion_protection
+
+  access_logs_enabled        = var.alb_access_logs_enabled
+  access_logs_retention_days = var.alb_access_logs_retention_days
+  access_logs_force_destroy  = var.alb_access_logs_force_destroy
+  waf_enabled                = var.waf_enabled
+  domain_name                = var.domain_name
+  hosted_zone_id             = var.hosted_zone_id
 }
 
 module "ecs" {

@@ -27,8 +27,18 @@ output "deploy_ecs" {
 }
 
 output "alb_url" {
-  description = "Public URL of the service (the shared load balancer), or null when neither side is deployed."
+  description = "Public URL of the service: https://domain_name when set, else the shared load balancer's DNS name; null when neither side is deployed."
   value       = try(module.edge[0].url, null)
+}
+
+output "alb_access_logs_bucket" {
+  description = "S3 bucket of the load balancer's access logs (AWSLogs/ACCOUNT/elasticloadbalancing/REGION/...), or null when they are off or neither side is deployed."
+  value       = try(module.edge[0].access_logs_bucket, null)
+}
+
+output "waf_web_acl_arn" {
+  description = "WAF web ACL on the load balancer, or null when waf_enabled is false or neither side is deployed."
+  value       = try(module.edge[0].waf_web_acl_arn, null)
 }
 
 output "ecs_traffic_percent" {

@@ -226,6 +226,62 @@ variable "alb_deletion_protection" {
   default     = true
 }
 
+variable "alb_access_logs_enabled" {
+  description = "Access logs of the load balancer to an S3 bucket of the stack (Security Hub ELB.5): SSE-S3, no public access, TLS only, expiring after alb_access_logs_retention_days. On by default: it costs only the storage of the logs."
+  type        = bool
+  default     = true
+}
+
+variable "alb_access_logs_retention_days" {
+  description = "Days the load balancer's access logs are kept in their bucket."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_logs_retention_days >= 1 && floor(var.alb_access_logs_retention_days) == var.alb_access_logs_retention_days
+    error_message = "alb_access_logs_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "alb_access_logs_force_destroy" {
+  description = "Let `terraform destroy` delete the access log bucket while it still holds logs (as ecr_force_delete does for images). Off: the destroy stops at a bucket with logs in it."
+  type        = bool
+  default     = false
+}
+
+variable "waf_enabled" {
+  description = "AWS WAF web ACL with the AWS managed core rule set and known-bad-inputs rule set on the load balancer. Off by default: about $7 a month plus $0.60 per million requests."
+  type        = bool
+  default     = false
+}
+
+variable "domain_name" {
+  description = "DNS name of the service (app.example.com), in the public hosted zone hosted_zone_id: an alias record to the load balancer, HTTPS on 443, port 80 redirecting. Without certificate_arn an ACM certificate for the name is issued and validated by DNS; with it, that certificate is used and must cover the name. Null (with hosted_zone_id null): no DNS record."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", coalesce(var.domain_name, "-")))
+    error_message = "domain_name must be a lowercase DNS name such as app.example.com (no trailing dot, no wildcard)."
+  }
+}
+
+variable "hosted_zone_id" {
+  description = "ID of the public Route 53 hosted zone holding domain_name. Set both or neither."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.hosted_zone_id == null || can(regex("^Z[0-9A-Z]{1,31}$", coalesce(var.hosted_zone_id, "-")))
+    error_message = "hosted_zone_id must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ."
+  }
+
+  validation {
+    condition     = (var.hosted_zone_id == null) == (var.domain_name == null)
+    error_message = "domain_name and hosted_zone_id go together: set both (a DNS name for the service) or neither."
+  }
+}
+
 # ---------------------------------------------------------------- the app
 
 variable "app_port" {

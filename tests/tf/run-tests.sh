@@ -19,10 +19,11 @@ REGION="us-east-1"
 NAME="hello-cluster"
 # The emulator run also builds the optional GitHub OIDC piece, names a
 # cluster admin (the identity running Terraform gets no entry by default), and
-# lets the load balancer be destroyed at the end.
+# lets the load balancer and its access log bucket be destroyed at the end.
 ADMIN_ROLE_ARN="arn:aws:iam::123456789012:role/platform-admin"
 EMULATOR_VARS=(-var github_oidc_enabled=true -var github_repository=example/hello-cluster -var github_environment=production
-  -var "eks_admin_principal_arns=[\"$ADMIN_ROLE_ARN\"]" -var alb_deletion_protection=false)
+  -var "eks_admin_principal_arns=[\"$ADMIN_ROLE_ARN\"]" -var alb_deletion_protection=false
+  -var alb_access_logs_force_destroy=true)
 
 timings=()
 scratch=""
@@ -119,7 +120,7 @@ start_emulator() {
 
 write_emulator_override() {
   local dir="$1" service endpoints=""
-  for service in applicationautoscaling autoscaling cloudwatch ec2 ecr ecs eks elbv2 iam kms logs sns sts; do
+  for service in applicationautoscaling autoscaling cloudwatch ec2 ecr ecs eks elbv2 iam kms logs s3 sns sts; do
     endpoints+="    ${service} = \"${EMULATOR_URL}\""$'\n'
   done
   cat >"$dir/emulator_override.tf" <<EOF
@@ -132,6 +133,8 @@ provider "aws" {
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
+  # moto serves S3 by path on 127.0.0.1, not on bucket host names.
+  s3_use_path_style = true
 
   endpoints {
 ${endpoints}  }
@@ -426,9 +429,54 @@ check_both_sides() {
   check_ecs
   check_eks
   check_load_balancer
+  check_access_logs
   check_monitoring
   check_github_oidc
   check_controls
+}
+
+# Security Hub ELB.5: access logs to the stack's bucket. The emulator, as
+# ELB, turns logging on only when the bucket policy lets ELB write.
+check_access_logs() {
+  echo "Access logs (ELB.5)"
+  local bucket
+  bucket="$(jq -r '.alb_access_logs_bucket.value' "$OUTPUTS_JSON")"
+  check_quiet "the load balancer logs to the stack's bucket ($bucket)" aws_true \
+    '[.Attributes[] | {(.Key): .Value}] | add | .["access_logs.s3.enabled"] == "true" and .["access_logs.s3.bucket"] == "'"$bucket"'"' \
+    elbv2 describe-load-balancer-attributes --load-balancer-arn "$ALB_ARN"
+  check_quiet "log bucket: SSE-S3, the only encryption ELB access logs support" aws_true \
+    '.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm == "AES256"' \
+    s3api get-bucket-encryption --bucket "$bucket"
+  check_quiet "log bucket: every public access blocked" aws_true \
+    '.PublicAccessBlockConfiguration | .BlockPublicAcls and .IgnorePublicAcls and .BlockPublicPolicy and .RestrictPublicBuckets' \
+    s3api get-public-access-block --bucket "$bucket"
+  check_quiet "log bucket: ACLs off (BucketOwnerEnforced)" aws_true \
+    '.OwnershipControls.Rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]' s3api get-bucket-ownership-controls --bucket "$bucket"
+  check_quiet "log bucket: logs expire after 90 days" aws_true '.Rules[0].Status == "Enabled" and .Rules[0].Expiration.Days == 90' \
+    s3api get-bucket-lifecycle-configuration --bucket "$bucket"
+  check_quiet "log bucket policy: us-east-1's ELB account and the log delivery principal may write, TLS only" aws_true \
+    '.Policy | fromjson | .Statement | ([.[] | select(.Effect == "Allow") | .Principal]
+       == [{"AWS": "arn:aws:iam::127311923021:root"}, {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}])
+     and ([.[] | select(.Effect == "Deny") | .Condition.Bool["aws:SecureTransport"]] == ["false"])' \
+    s3api get-bucket-policy --bucket "$bucket"
+  check_quiet "ELB refuses access logs to a bucket whose policy does not let it write (Access Denied for bucket)" \
+    access_logs_refused_without_policy
+}
+
+access_logs_refused_without_policy() {
+  local bucket="$NAME-unwritable-logs" status=0
+  awsq s3api create-bucket --bucket "$bucket" >/dev/null
+  awsq elbv2 modify-load-balancer-attributes --load-balancer-arn "$ALB_ARN" \
+    --attributes Key=access_logs.s3.enabled,Value=true "Key=access_logs.s3.bucket,Value=$bucket" >"$scratch/logs-refused.out" 2>&1 || status=$?
+  awsq s3api delete-bucket --bucket "$bucket"
+  if ((status == 0)); then
+    echo "the emulator turned access logs on for $bucket, which has no bucket policy"
+    return 1
+  fi
+  if ! grep -q "Access Denied for bucket: $bucket. Please check S3bucket permission" "$scratch/logs-refused.out"; then
+    cat "$scratch/logs-refused.out"
+    return 1
+  fi
 }
 
 # ELB refuses to delete a target group a listener still forwards to (moto
@@ -502,6 +550,7 @@ check_nothing_left() {
   check_quiet "no active task definition" aws_true '.taskDefinitionArns == []' ecs list-task-definitions --status ACTIVE
   check_quiet "no EKS cluster" aws_true '.clusters == []' eks list-clusters
   check_quiet "no load balancer or target group" aws_true '.TargetGroups == []' elbv2 describe-target-groups
+  check_quiet "no S3 bucket (the access log bucket went with alb_access_logs_force_destroy)" aws_true '.Buckets == []' s3api list-buckets
   check_quiet "no alarm" aws_true '.MetricAlarms == []' cloudwatch describe-alarms
   check_quiet "no SNS topic" aws_true '.Topics == []' sns list-topics
   check_quiet "no IAM role of the stack" aws_true '[.Roles[] | select(.RoleName | startswith("hello-cluster"))] == []' iam list-roles
@@ -575,15 +624,16 @@ init_in_fresh_clone_is_clean() {
 
 # -------------------------------------------------------------------- steps
 
-# The internet-facing load balancer must come after the internet gateway and
-# the public route (ELB refuses it in a VPC without a gateway): the plan's
-# dependency graph must have a path from the load balancer to the route.
-alb_waits_for_internet_route() {
-  terraform -chdir="$UNIT_DIR" graph -type=plan >"$scratch/graph.dot" 2>"$scratch/graph.err" || {
-    cat "$scratch/graph.err"
-    return 1
-  }
-  "$PYTHON" - "$scratch/graph.dot" <<'PY'
+# graph_has_path FROM TO: the plan's dependency graph (written once) has a
+# path from the resource FROM to the resource TO (FROM is created after TO).
+graph_has_path() {
+  if [[ ! -s "$scratch/graph.dot" ]]; then
+    terraform -chdir="$UNIT_DIR" graph -type=plan >"$scratch/graph.dot" 2>"$scratch/graph.err" || {
+      cat "$scratch/graph.err"
+      return 1
+    }
+  fi
+  "$PYTHON" - "$scratch/graph.dot" "$1" "$2" <<'PY'
 import re, sys
 edges = {}
 for line in open(sys.argv[1]):
@@ -592,8 +642,8 @@ for line in open(sys.argv[1]):
         edges.setdefault(m.group(1), set()).add(m.group(2))
 def name(node):
     return re.sub(r"^\[root\] |\s*\(.*\)$", "", node)
-start = [n for n in edges if name(n) == "module.edge.aws_lb.this"]
-goal = "module.network.aws_route.public_internet"
+start = [n for n in edges if name(n) == sys.argv[2]]
+goal = sys.argv[3]
 seen, todo = set(), list(start)
 while todo:
     node = todo.pop()
@@ -602,9 +652,18 @@ while todo:
     if node not in seen:
         seen.add(node)
         todo.extend(edges.get(node, ()))
-sys.exit(f"no dependency path from module.edge.aws_lb.this to {goal} ({len(start)} start nodes)")
+sys.exit(f"no dependency path from {sys.argv[2]} to {goal} ({len(start)} start nodes)")
 PY
 }
+
+# The internet-facing load balancer must come after the internet gateway and
+# the public route (ELB refuses it in a VPC without a gateway).
+alb_waits_for_internet_route() { graph_has_path module.edge.aws_lb.this module.network.aws_route.public_internet; }
+
+# ELB checks the bucket policy when access logs are turned on; the provider
+# turns them on after the load balancer is active, so an apply that merely
+# happened to write the policy first would pass here and fail another day.
+alb_waits_for_access_log_policy() { graph_has_path module.edge.aws_lb.this module.edge.aws_s3_bucket_policy.access_logs; }
 
 run_unit_tests() {
   terraform -chdir="$UNIT_DIR" test -no-color >"$scratch/unit.log" 2>&1
@@ -659,6 +718,8 @@ EOF
   check_quiet "terraform init in a fresh clone of HEAD leaves git status clean" init_in_fresh_clone_is_clean
   check_quiet "terraform validate" timed validate terraform -chdir="$UNIT_DIR" validate -no-color
   check_quiet "the load balancer is created after the internet gateway's route (dependency graph)" alb_waits_for_internet_route
+  check_quiet "the load balancer is created after its access log bucket's policy (dependency graph)" alb_waits_for_access_log_policy
+  check_quiet "the emulator's access-log permission check (python unittest)" "$PYTHON" "$ROOT/tests/tf/test_emulator_access_logs.py"
 
   # The mocked tests need no emulator: they run while the emulator cycle runs.
   local unit_start

@@ -9,7 +9,9 @@
 # update of the resource that stopped referencing it.
 
 locals {
-  https = var.certificate_arn != null
+  # HTTPS with a certificate given, or one issued for domain_name (dns.tf).
+  https                    = var.certificate_arn != null || local.dns_enabled
+  listener_certificate_arn = var.certificate_arn != null ? var.certificate_arn : try(aws_acm_certificate_validation.this[0].certificate_arn, null)
 
   weighted_target_groups = concat(
     var.ecs_enabled ? [{ arn = aws_lb_target_group.ecs.arn, weight = var.ecs_traffic_percent }] : [],
@@ -64,6 +66,18 @@ resource "aws_lb" "this" {
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
   idle_timeout               = 60
+
+  dynamic "access_logs" {
+    for_each = local.access_logs_enabled ? [aws_s3_bucket.access_logs[0].id] : []
+
+    content {
+      bucket  = access_logs.value
+      enabled = true
+    }
+  }
+
+  # ELB checks the bucket policy when logging is turned on (access_logs.tf).
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_lb_target_group" "ecs" {
@@ -195,7 +209,7 @@ resource "aws_lb_listener" "https" {
   port              = 443
   protocol          = "HTTPS"
   ssl_policy        = var.ssl_policy
-  certificate_arn   = var.certificate_arn
+  certificate_arn   = local.listener_certificate_arn
 
   default_action {
     type = "forward"

@@ -14,8 +14,23 @@ output "alb_dns_name" {
 }
 
 output "url" {
-  description = "Public URL of the service (https when a certificate is configured)."
-  value       = "${local.https ? "https" : "http"}://${aws_lb.this.dns_name}"
+  description = "Public URL of the service: https://domain_name with a DNS name, else the load balancer's DNS name (https when a certificate is configured)."
+  value       = local.dns_enabled ? "https://${var.domain_name}" : "${local.https ? "https" : "http"}://${aws_lb.this.dns_name}"
+}
+
+output "certificate_arn" {
+  description = "Certificate of the HTTPS listener (certificate_arn, or the one issued for domain_name), or null without HTTPS."
+  value       = local.https ? local.listener_certificate_arn : null
+}
+
+output "access_logs_bucket" {
+  description = "S3 bucket holding the access logs (under AWSLogs/ACCOUNT/elasticloadbalancing/REGION/), or null when access logs are off."
+  value       = try(aws_s3_bucket.access_logs[0].id, null)
+}
+
+output "waf_web_acl_arn" {
+  description = "ARN of the WAF web ACL in front of the load balancer, or null when waf_enabled is false."
+  value       = try(aws_wafv2_web_acl.this[0].arn, null)
 }
 
 output "security_group_id" {

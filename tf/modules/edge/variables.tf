@@ -29,9 +29,36 @@ variable "ingress_cidrs" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for an HTTPS listener on 443; when set, port 80 redirects to HTTPS. Null serves plain HTTP on 80 only."
+  description = "ACM certificate for an HTTPS listener on 443; when set, port 80 redirects to HTTPS. With domain_name it must cover that name, and no certificate is issued. Null serves plain HTTP on 80 only, unless domain_name is set."
   type        = string
   default     = null
+}
+
+variable "domain_name" {
+  description = "DNS name of the service (app.example.com): an alias record to the load balancer in hosted_zone_id, HTTPS on 443 and port 80 redirecting to it. Without certificate_arn an ACM certificate for the name is issued and validated through the zone. Null: no DNS record."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", coalesce(var.domain_name, "-")))
+    error_message = "domain_name must be a lowercase DNS name such as app.example.com (no trailing dot, no wildcard)."
+  }
+}
+
+variable "hosted_zone_id" {
+  description = "Public Route 53 hosted zone holding domain_name (its alias record and certificate validation record). Required with domain_name, null without."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.hosted_zone_id == null || can(regex("^Z[0-9A-Z]{1,31}$", coalesce(var.hosted_zone_id, "-")))
+    error_message = "hosted_zone_id must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ."
+  }
+
+  validation {
+    condition     = (var.hosted_zone_id == null) == (var.domain_name == null)
+    error_message = "domain_name and hosted_zone_id go together: set both (a DNS name for the service) or neither."
+  }
 }
 
 variable "ssl_policy" {
@@ -76,6 +103,35 @@ variable "deregistration_delay" {
 
 variable "deletion_protection" {
   description = "Protect the load balancer from deletion. Off by default so the demo stack can be destroyed in one command."
+  type        = bool
+  default     = false
+}
+
+variable "access_logs_enabled" {
+  description = "Write the load balancer's access logs to an S3 bucket of the stack (Security Hub ELB.5). Costs only the bucket's storage."
+  type        = bool
+  default     = true
+}
+
+variable "access_logs_retention_days" {
+  description = "Days an access log object is kept before the bucket's lifecycle rule deletes it."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.access_logs_retention_days >= 1 && floor(var.access_logs_retention_days) == var.access_logs_retention_days
+    error_message = "access_logs_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "access_logs_force_destroy" {
+  description = "Let terraform destroy delete the access log bucket with the logs still in it. Off: a destroy stops at a bucket that holds logs."
+  type        = bool
+  default     = false
+}
+
+variable "waf_enabled" {
+  description = "Put an AWS WAF web ACL (AWS managed core rule set and known bad inputs) in front of the load balancer. Off by default: it costs a monthly fee per web ACL and rule plus a fee per request."
   type        = bool
   default     = false
 }
