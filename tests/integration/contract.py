@@ -426,6 +426,36 @@ class ProcessContract(unittest.TestCase):
             proc.terminate()
             proc.wait(15)
 
+    def test_nginx_mmap_threshold_fixed(self):
+        """nginx starts with glibc's mmap threshold fixed (MALLOC_MMAP_THRESHOLD_=131072), so the
+        blocks it frees after reading its configuration leave the heap; an operator's value wins.
+        nginx writes its title over its environment, so NGINX_BIN is a wrapper that records it."""
+        import tempfile
+        from stack import Stack
+        real_nginx = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o777)  # the stack drops to nobody when started as root
+            wrapper = os.path.join(tmp, "nginx")
+            with open(wrapper, "w") as f:
+                f.write('#!/bin/sh\nenv > "%s/env.$$"\nexec %s "$@"\n' % (tmp, real_nginx))
+            os.chmod(wrapper, 0o755)
+            for given, want in ((None, "131072"), ("262144", "262144")):
+                env = {"NGINX_BIN": wrapper}
+                if given is not None:
+                    env["MALLOC_MMAP_THRESHOLD_"] = given
+                stack = Stack(TARGET["stack"].binary, env)
+                try:
+                    stack.start()
+                finally:
+                    stack.stop()
+                recorded = [n for n in os.listdir(tmp) if n.startswith("env.")]
+                self.assertEqual(len(recorded), 1, stack.logs())
+                path = os.path.join(tmp, recorded[0])
+                with open(path) as f:
+                    lines = f.read().splitlines()
+                os.unlink(path)
+                self.assertIn("MALLOC_MMAP_THRESHOLD_=" + want, lines, "operator's value: %s" % given)
+
     def test_responder_logs_are_json_lines(self):
         stack = TARGET["stack"]
         records = [json.loads(line) for line in stack.stderr_lines if line.startswith("{")]
