@@ -19,8 +19,6 @@ readonly BUILD_REF="${BUILD_REF:?set BUILD_REF to the image of its build stage (
 # Built from this repository's sources: no package owns it.
 readonly OWN_FILES=(/usr/local/bin/hello)
 
-passed=0
-failed=0
 container=""
 TMP="$(mktemp -d)"
 readonly TMP
@@ -31,23 +29,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() {
-  passed=$((passed + 1))
-  printf 'ok   - %s\n' "$1"
-}
-fail() {
-  failed=$((failed + 1))
-  printf 'FAIL - %s\n' "$1"
-  sed 's/^/       | /' "$TMP/out" | tail -n 20
-}
-check() { python3 "$CHECK" "$1" "$TMP/versions" "$TMP/md5sums" "${OWN_FILES[@]}"; }
+# pass, fail, expect_failure, summary
+# shellcheck source=tests/lib/checks.sh
+. "$ROOT/tests/lib/checks.sh"
+check_metadata() { python3 "$CHECK" "$1" "$TMP/versions" "$TMP/md5sums" "${OWN_FILES[@]}"; }
 
 # expect_rejected NAME TEXT ROOTFS: the check must fail on ROOTFS and say TEXT.
-expect_rejected() {
-  local rc=0
-  check "$3" >"$TMP/out" 2>&1 || rc=$?
-  if ((rc != 0)) && grep -qF -- "$2" "$TMP/out"; then pass "$1"; else fail "$1 (exit $rc; expected: $2)"; fi
-}
+expect_rejected() { expect_failure "$1" "$2" check_metadata "$3"; }
 
 # broken NAME: a copy of the image's root filesystem to break.
 broken() {
@@ -82,7 +70,12 @@ main() {
     'for f in /var/lib/dpkg/info/*.md5sums; do p="${f##*/}"; sed "s|^|${p%.md5sums}\t|" "$f"; done' >"$TMP/md5sums"
 
   echo "== $IMAGE_REF against its build stage $BUILD_REF"
-  if check "$TMP/rootfs" >"$TMP/out" 2>&1; then pass "$(tail -n1 "$TMP/out")"; else fail "the image's package metadata"; fi
+  if check_metadata "$TMP/rootfs" >"$TMP/out" 2>&1; then
+    pass "$(tail -n1 "$TMP/out")"
+  else
+    fail "the image's package metadata"
+    tail -n 20 "$TMP/out" | sed 's/^/    | /'
+  fi
 
   echo "== broken metadata is rejected"
   local dir
@@ -115,13 +108,13 @@ main() {
       pass "$(grep -m1 -E '^scan: [0-9]+ OS package' "$TMP/out" | cut -c1-160)"
     else
       fail "make scan on $IMAGE_REF does not count more than zero OS packages"
+      tail -n 20 "$TMP/out" | sed 's/^/    | /'
     fi
   else
     echo "note - trivy is not installed here, so the live count is not taken; make scan (CI's image job, and the weekly scan) fails whenever trivy detects no OS package"
   fi
 
-  echo "$passed passed, $failed failed"
-  ((failed == 0))
+  summary
 }
 
 main "$@"
