@@ -13,9 +13,13 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 readonly FIXTURE="$REPO_ROOT/tests/deploy/terraform-outputs.json"
-readonly REQUIRED='["aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
-  "eks_update_kubeconfig_command","eks_node_port","ecs_cluster_name","ecs_service_name",
-  "ecs_task_definition_family","ecs_task_definition_json","ecs_container_name","alb_url","image_architecture"]'
+# The outputs the deploy scripts read (test-deploy checks the same list).
+readonly REQUIRED_FILE="$REPO_ROOT/tests/deploy/required-outputs.txt"
+
+# What the recording pushes before the apply that creates the ECS service: a commit-like tag
+# and a minimal image manifest (ECR PutImage stores it; nothing pulls it here).
+readonly IMAGE_TAG="0123456789ab"
+readonly IMAGE_MANIFEST='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}'
 
 WORK=""
 EMULATOR_PID=""
@@ -31,7 +35,7 @@ trap cleanup EXIT
 
 main() {
   local tool
-  for tool in terraform python3 jq; do
+  for tool in terraform python3 jq aws; do
     command -v "$tool" >/dev/null 2>&1 || {
       echo "record-outputs: $tool not found" >&2
       exit 1
@@ -41,6 +45,10 @@ main() {
   cp -r "$REPO_ROOT/tf" "$REPO_ROOT/ecs-taskdef" "$REPO_ROOT/k8s" "$WORK/"
   rm -rf "$WORK/tf/.terraform" "$WORK"/tf/terraform.tfstate*
   printf 'provider_installation {\n  filesystem_mirror { path = "%s" }\n}\n' "${TF_PLUGIN_MIRROR:-/opt/tf-plugins}" >"$WORK/terraformrc"
+  # The emulator serves S3 by path on 127.0.0.1, not on bucket host names (the ALB's access
+  # log bucket); an override file merges this one argument into tf/'s provider block.
+  printf '# Recording only: S3 by path, as the emulator serves it.\nprovider "aws" {\n  s3_use_path_style = true\n}\n' \
+    >"$WORK/tf/emulator_override.tf"
 
   python3 "$REPO_ROOT/tests/tf/aws_emulator.py" --port-file "$WORK/port" >"$WORK/emulator.log" 2>&1 &
   EMULATOR_PID=$!
@@ -62,13 +70,25 @@ main() {
       tail -n 20 "$WORK/init.log" >&2
       exit 1
     }
-  if ! terraform -chdir="$WORK/tf" apply -auto-approve -input=false -no-color >"$WORK/apply.log" 2>&1; then
+  # make deploy_all's order: the registry, the image in it, then everything with image_tag (tf/
+  # refuses to create the ECS service on an image that is not pushed).
+  terraform -chdir="$WORK/tf" apply -auto-approve -input=false -no-color \
+    -target=module.registry -target=data.aws_region.current >"$WORK/apply-registry.log" 2>&1 || {
+    grep '^Error: ' "$WORK/apply-registry.log" >&2 || tail -n 20 "$WORK/apply-registry.log" >&2
+    exit 1
+  }
+  aws --endpoint-url "$AWS_ENDPOINT_URL" --region "$AWS_REGION" ecr put-image --repository-name hello-cluster --image-tag "$IMAGE_TAG" --image-manifest "$IMAGE_MANIFEST" \
+    >/dev/null || exit 1
+  if ! terraform -chdir="$WORK/tf" apply -auto-approve -input=false -no-color -var "image_tag=$IMAGE_TAG" \
+    >"$WORK/apply.log" 2>&1; then
     echo "record-outputs: the apply failed in the emulator for:" >&2
     grep '^Error: ' "$WORK/apply.log" >&2 || tail -n 20 "$WORK/apply.log" >&2
   fi
   terraform -chdir="$WORK/tf" output -json | jq -S . >"$WORK/outputs.json"
   local missing
-  missing="$(jq -r --argjson required "$REQUIRED" '[$required[] as $k | select(.[$k].value == null) | $k] | join(" ")' "$WORK/outputs.json")"
+  missing="$(jq -r --rawfile required "$REQUIRED_FILE" \
+    '. as $o | [$required | split("\n")[] | select(length > 0) | select($o[.].value == null)] | join(" ")' \
+    "$WORK/outputs.json")"
   [[ -z "$missing" ]] || {
     echo "record-outputs: outputs without a value: $missing" >&2
     exit 1

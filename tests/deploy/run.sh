@@ -725,11 +725,9 @@ JSON
 
 check_fixture() {
   local missing undeclared
-  missing="$(jq -r '[("aws_region","ecr_repository_url","deploy_eks","deploy_ecs","eks_cluster_name",
-    "eks_update_kubeconfig_command","eks_target_group_arn","alb_security_group_id","vpc_id","vpc_cidr",
-    "eks_lb_controller_service_account","ecs_cluster_name","ecs_service_name","ecs_task_definition_family",
-    "ecs_task_definition_json","ecs_container_name","alb_url","image_architecture","ecs_min_capacity") as $k
-    | select(.[$k].value == null) | $k] | join(" ")' "$FIXTURE")"
+  # tests/deploy/required-outputs.txt: one output per line, shared with record-outputs.sh.
+  missing="$(jq -r --rawfile required "$REPO_ROOT/tests/deploy/required-outputs.txt" \
+    '. as $o | [$required | split("\n")[] | select(length > 0) | select($o[.].value == null)] | join(" ")' "$FIXTURE")"
   check "the recorded outputs hold every output deploy.sh reads${missing:+ (missing: $missing)}" test -z "$missing"
   undeclared=""
   local name
