@@ -71,7 +71,7 @@ platform_image_present() { [[ "$(image_platform "$PLATFORM_TAG")" == "$PLATFORM"
 # when its repository:tag is BASE_IMAGE, else BASE_IMAGE itself (a base the pin does not cover).
 pull_ref() {
   local pinned
-  pinned="$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*@sha256:[0-9a-f]\{64\}\)[[:space:]]*$/\1/p' "$BASE_DOCKERFILE" 2>/dev/null || true)"
+  pinned="$("$SCRIPT_DIR/base-pin.sh" "$BASE_DOCKERFILE" 2>/dev/null || true)"
   if [[ -n "$pinned" && "${pinned%@*}" == "$BASE_IMAGE" ]]; then
     printf '%s\n' "$pinned"
   else

@@ -131,9 +131,7 @@ BASE_DOCKERFILE ?= $(CURDIR)/docker/base.Dockerfile
 
 .PHONY: base-image-ref
 base-image-ref: ## The digest-pinned build base of docker/base.Dockerfile, as the job output `ref`
-	@ref="$$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*@sha256:[0-9a-f]\{64\}\)[[:space:]]*$$/\1/p' $(BASE_DOCKERFILE))"; \
-	  test "$$(printf '%s\n' "$$ref" | grep -c .)" = 1 \
-	  || { echo "base-image-ref: $(BASE_DOCKERFILE) must hold exactly one FROM image@sha256:<64 hex>" >&2; exit 1; }; \
+	@ref="$$($(CURDIR)/docker/base-pin.sh $(BASE_DOCKERFILE))"; \
 	  echo "ref=$$ref" >>"$(CI_OUTPUT)"
 
 .PHONY: ci-backend-config

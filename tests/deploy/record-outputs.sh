@@ -19,7 +19,6 @@ readonly REQUIRED_FILE="$REPO_ROOT/tests/deploy/required-outputs.txt"
 # What the recording pushes before the apply that creates the ECS service: a commit-like tag
 # and a minimal image manifest (ECR PutImage stores it; nothing pulls it here).
 readonly IMAGE_TAG="0123456789ab"
-readonly IMAGE_MANIFEST='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}'
 
 WORK=""
 EMULATOR_PID=""
@@ -77,7 +76,8 @@ main() {
     grep '^Error: ' "$WORK/apply-registry.log" >&2 || tail -n 20 "$WORK/apply-registry.log" >&2
     exit 1
   }
-  aws --endpoint-url "$AWS_ENDPOINT_URL" --region "$AWS_REGION" ecr put-image --repository-name hello-cluster --image-tag "$IMAGE_TAG" --image-manifest "$IMAGE_MANIFEST" \
+  aws --endpoint-url "$AWS_ENDPOINT_URL" --region "$AWS_REGION" ecr put-image --repository-name hello-cluster \
+    --image-tag "$IMAGE_TAG" --image-manifest "file://$REPO_ROOT/tests/lib/minimal-image-manifest.json" \
     >/dev/null || exit 1
   if ! terraform -chdir="$WORK/tf" apply -auto-approve -input=false -no-color -var "image_tag=$IMAGE_TAG" \
     >"$WORK/apply.log" 2>&1; then

@@ -169,8 +169,8 @@ plan_refused_without_image() {
 
 # What `make deploy_all` pushes before the ECS service exists (the emulator's ECR holds it).
 push_image() {
-  awsq ecr put-image --repository-name "$NAME" --image-tag "$IMAGE_TAG" --image-manifest \
-    '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}'
+  awsq ecr put-image --repository-name "$NAME" --image-tag "$IMAGE_TAG" \
+    --image-manifest "file://$ROOT/tests/lib/minimal-image-manifest.json"
 }
 
 # The scalable target raised the new service to min_capacity at once; its tasks must run

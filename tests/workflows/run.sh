@@ -363,7 +363,7 @@ EOF
   scan_released() {
     local digest
     digest="$(ecr aws ecr put-image --repository-name hello-cluster --image-tag "$(printf 'd%.0s' {1..40})" \
-      --image-manifest '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}, "layers": []}' \
+      --image-manifest "file://$ROOT/tests/lib/minimal-image-manifest.json" \
       --query image.imageId.imageDigest --output text)" || return 1
     : >"$TMP/trivy.args"
     ecr make --no-print-directory -C "$ROOT" scan-released TRIVY="$TMP/bin/trivy" || return 1
